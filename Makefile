@@ -1,0 +1,54 @@
+# Entry points for a fresh clone: `make run`, `make test`, `make bench`, `make viz`.
+# Each creates .venv (Python 3.11) and installs the project when missing.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIPELINE ?=
+ENV ?=
+
+export KEDRO_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: install run sample test bench viz mlflow clean-data help
+
+help:
+	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, kedro run"
+	@echo "make test   - install with test extras and run the test suite"
+	@echo "make bench  - reference vs fast feature extractor benchmark"
+	@echo "make viz    - build the static kedro-viz site into build/viz"
+	@echo "make mlflow - open the MLflow UI on the runs in mlflow.db"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# The sample corpus is procedural: written only when no audio is in data/01_raw yet.
+sample: $(STAMP)
+	@if [ -z "$$(find data/01_raw -type f \( -name '*.wav' -o -name '*.mp3' -o -name '*.au' -o -name '*.flac' -o -name '*.ogg' \) -print -quit)" ]; then \
+		echo "data/01_raw holds no audio: writing the synthetic sample corpus"; \
+		$(BIN)/kedro run --pipeline sample_data; \
+	fi
+
+run: sample
+	$(BIN)/kedro run $(if $(PIPELINE),--pipeline $(PIPELINE)) $(if $(ENV),--env $(ENV))
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/extract_bench.py $(BENCH_ARGS)
+
+viz: $(STAMP)
+	$(BIN)/kedro viz build --include-hooks
+	@echo "static kedro-viz site written to build/"
+
+mlflow: $(STAMP)
+	$(BIN)/kedro mlflow ui

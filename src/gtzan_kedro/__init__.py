@@ -1,0 +1,4 @@
+"""gtzan-kedro
+"""
+
+__version__ = "0.1"

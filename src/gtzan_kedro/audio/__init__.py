@@ -1,0 +1,1 @@
+"""Audio library code (no Kedro imports): loading, features, spectrograms, synthesis."""

@@ -1,0 +1,12 @@
+"""Kedro datasets this project needs and kedro-datasets lacks (audio folders, npz tensors, upserted tables)."""
+
+from gtzan_kedro.datasets.audio import AudioFolderDataset
+from gtzan_kedro.datasets.arrays import NpzDataset
+from gtzan_kedro.datasets.tables import PreferExistingCSVDataset, WriteIfAbsentCSVDataset
+
+__all__ = [
+    "AudioFolderDataset",
+    "NpzDataset",
+    "PreferExistingCSVDataset",
+    "WriteIfAbsentCSVDataset",
+]

@@ -1,0 +1,1 @@
+"""Evaluation: splits, metrics, plots and song-level aggregation (no Kedro imports)."""

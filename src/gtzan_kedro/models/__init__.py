@@ -1,0 +1,1 @@
+"""Model builders: Keras networks and the scikit-learn baseline factory."""

@@ -1,0 +1,1 @@
+"""One package per registered Kedro pipeline (nodes.py + pipeline.py)."""
