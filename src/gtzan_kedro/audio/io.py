@@ -154,5 +154,9 @@ def segment(
 
 
 def _short(exc: BaseException) -> str:
+    """The first line of an exception's message, without the path libsndfile repeats."""
     text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+    first = text[0] if text else type(exc).__name__
+    if first.startswith("Error opening") and "': " in first:
+        first = first.split("': ", 1)[1]
+    return first.rstrip(".")[:200]

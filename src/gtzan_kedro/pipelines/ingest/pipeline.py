@@ -1,0 +1,24 @@
+"""ingest: audio folder -> track index, quarantine report, feature tables, tensors, images."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from gtzan_kedro.pipelines.ingest.nodes import build_ingest_report, extract_tracks, index_tracks
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Index and validate the audio, then extract everything from one decode per track."""
+    return pipeline(
+        [
+            node(index_tracks, ["genres_original", "params:ingest"], "track_index",
+                 name="index_tracks"),
+            node(
+                extract_tracks,
+                ["track_index", "params:ingest"],
+                ["features_30_sec", "features_3_sec", "valid_tracks", "extraction_failures",
+                 "segment_tensors", "mel_images"],
+                name="extract_tracks",
+            ),
+            node(build_ingest_report, ["track_index", "extraction_failures"], "ingest_report",
+                 name="build_ingest_report"),
+        ]
+    )
