@@ -11,6 +11,11 @@ import click
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+# Kedro imports `<package>.cli.cli` as the project's extra `kedro` commands; we add none,
+# the `gtzan` script below is separate.
+cli = click.Group(name="gtzan_kedro_project_commands")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gtzan_kedro")
 def main() -> None:

@@ -66,6 +66,9 @@ def probe(path: str | Path) -> AudioInfo:
         raise AudioError(path, f"not a readable audio file ({_short(exc)})") from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioError(path, "no audio frames in file")
+    missing = _wav_missing_bytes(path) if path.suffix.lower() == ".wav" else 0
+    if missing > 0:
+        raise AudioError(path, f"truncated: the WAV header promises {missing} more bytes than the file holds")
     return AudioInfo(
         path=str(path),
         duration_s=info.frames / info.samplerate,
@@ -151,6 +154,29 @@ def segment(
 ) -> list[np.ndarray]:
     """Cut ``y`` into consecutive segments (see ``segment_bounds``)."""
     return [y[a:b] for a, b in segment_bounds(y.size, sr, segment_seconds, min_fraction)]
+
+
+def _wav_missing_bytes(path: Path) -> int:
+    """Bytes the RIFF ``data`` chunk declares beyond the end of the file (0 when complete).
+
+    libsndfile silently shortens a cut WAV to what is there, so a truncated download would
+    pass as a shorter clip; the declared chunk size tells the truth.
+    """
+    import struct
+
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        if handle.read(4) != b"RIFF":
+            return 0
+        handle.seek(12)
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                return 0
+            chunk_id, chunk_size = struct.unpack("<4sI", header)
+            if chunk_id == b"data":
+                return max(0, handle.tell() + chunk_size - size)
+            handle.seek(chunk_size + (chunk_size & 1), 1)
 
 
 def _short(exc: BaseException) -> str:
