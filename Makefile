@@ -30,10 +30,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The sample corpus is procedural: written only when no audio is in data/01_raw yet.
+PRSA := data/01_raw/pm25/PRSA_data_2010.1.1-2014.12.31.csv
+
+# The sample data is procedural: written only when data/01_raw has no audio or no PRSA
+# file yet (the pipeline never overwrites or mixes into real data).
 sample: $(STAMP)
-	@if [ -z "$$(find data/01_raw -type f \( -name '*.wav' -o -name '*.mp3' -o -name '*.au' -o -name '*.flac' -o -name '*.ogg' \) -print -quit)" ]; then \
-		echo "data/01_raw holds no audio: writing the synthetic sample corpus"; \
+	@if [ -z "$$(find data/01_raw -type f \( -name '*.wav' -o -name '*.mp3' -o -name '*.au' -o -name '*.flac' -o -name '*.ogg' \) -print -quit)" ] || [ ! -f $(PRSA) ]; then \
+		echo "data/01_raw lacks audio or the PRSA file: writing the SYNTHETIC sample data"; \
 		$(BIN)/kedro run --pipeline sample_data; \
 	fi
 

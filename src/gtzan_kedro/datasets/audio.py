@@ -24,13 +24,15 @@ class AudioFolderDataset(AbstractDataset[dict, pd.DataFrame]):
 
     Save: a dict ``{"<genre>/<name>": (y, sr)}`` (or a callable returning it) written as
     16-bit PCM WAV files. Existing files are never overwritten unless ``overwrite`` is
-    set, so real GTZAN audio in the same folder is safe from the sample generator.
+    set, and with ``only_if_empty`` nothing is written into a folder that already holds
+    audio, so real GTZAN audio is never mixed with the synthetic sample corpus.
     """
 
-    def __init__(self, path: str, overwrite: bool = False, subtype: str = "PCM_16",
-                 metadata: dict[str, Any] | None = None):
+    def __init__(self, path: str, overwrite: bool = False, only_if_empty: bool = False,
+                 subtype: str = "PCM_16", metadata: dict[str, Any] | None = None):
         self._path = Path(path)
         self._overwrite = overwrite
+        self._only_if_empty = only_if_empty
         self._subtype = subtype
         self.metadata = metadata
 
@@ -51,6 +53,9 @@ class AudioFolderDataset(AbstractDataset[dict, pd.DataFrame]):
     def save(self, data: dict[str, tuple[np.ndarray, int] | Callable]) -> None:
         import soundfile as sf
 
+        if self._only_if_empty and len(self.load()):
+            logger.info("%s already holds audio: no synthetic clips written", self._path)
+            return
         written = kept = 0
         for key, value in data.items():
             target = self._path / (key if Path(key).suffix else f"{key}.wav")
