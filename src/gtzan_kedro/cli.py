@@ -86,5 +86,43 @@ def features(paths: tuple[str, ...], segment_seconds: float | None, fmt: str, jo
         sys.exit(1)
 
 
+@main.command()
+@click.argument("dataset", type=click.Choice(["gtzan", "split", "pm25", "all"]))
+@click.option("--raw-dir", type=click.Path(file_okay=False), default="data/01_raw", show_default=True,
+              help="Kedro's raw layer of the project.")
+@click.option("--archive", type=click.Path(dir_okay=False), default=None,
+              help="Kaggle's GTZAN zip you already downloaded (skips the Kaggle API).")
+def fetch(dataset: str, raw_dir: str, archive: str | None) -> None:
+    """Download the real data into data/01_raw (needs internet; Kaggle needs an API token).
+
+    gtzan: Kaggle's GTZAN archive (audio, images, feature CSVs) into data/01_raw/gtzan/;
+    split: the fault-filtered train/valid/test lists; pm25: UCI's Beijing PM2.5 CSV.
+    """
+    import tempfile
+
+    from gtzan_kedro import fetch as fetchers
+
+    steps = ["gtzan", "split", "pm25"] if dataset == "all" else [dataset]
+    failed = False
+    for step in steps:
+        try:
+            if step == "gtzan":
+                if archive:
+                    where = fetchers.unpack_kaggle_archive(archive, raw_dir)
+                else:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        where = fetchers.unpack_kaggle_archive(fetchers.download_kaggle_archive(tmp), raw_dir)
+            elif step == "split":
+                where = fetchers.fetch_fault_filtered_split(raw_dir)
+            else:
+                where = fetchers.fetch_prsa(raw_dir)
+            click.echo(f"{step}: written to {where}")
+        except fetchers.FetchError as exc:
+            failed = True
+            click.echo(f"error: {step}: {exc}", err=True)
+    if failed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()
