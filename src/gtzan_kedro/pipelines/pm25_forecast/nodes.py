@@ -1,0 +1,273 @@
+"""Nodes of pm25_forecast: clean the PRSA table, build features, fit baselines and LSTMs,
+score them against persistence and draw the forecasts."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from gtzan_kedro.pm25.baselines import persistence_forecasts, prediction_frame, ridge_forecasts  # noqa: E402
+from gtzan_kedro.pm25.features import (  # noqa: E402
+    TARGET,
+    ChronoSplit,
+    add_model_features,
+    chronological_split,
+    fit_scalers,
+    scaled_inputs,
+    targets,
+    window_origins,
+    windows,
+)
+from gtzan_kedro.pm25.metrics import METRIC_COLUMNS, forecast_metrics  # noqa: E402
+from gtzan_kedro.pm25.quality import clean_prsa  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _nested_run(name: str):
+    """A nested MLflow run under kedro-mlflow's run; nothing is logged outside a run
+    (unit tests, notebooks), so the library never creates stray ./mlruns folders."""
+    import mlflow
+
+    if mlflow.active_run() is None:
+        yield None
+        return
+    with mlflow.start_run(run_name=name, nested=True) as run:
+        yield run
+
+
+def _log_metric_rows(metrics: pd.DataFrame) -> None:
+    import mlflow
+
+    if mlflow.active_run() is None:
+        return
+    for row in metrics.itertuples():
+        for name in ("rmse", "mae", "mse_scaled", "persistence_rmse", "skill"):
+            mlflow.log_metric(f"{name}_h{row.horizon_h}", float(getattr(row, name)))
+
+
+def _split_of(split: dict) -> ChronoSplit:
+    return ChronoSplit(n=split["n"], valid_start=split["valid_start"], test_start=split["test_start"])
+
+
+def clean_pm25(raw: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate and repair the raw PRSA table into a regular hourly series plus the
+    data-quality report (see pm25.quality.clean_prsa for the gap policy)."""
+    hourly, report = clean_prsa(raw, params["raw_file"], max_gap_hours=int(params["max_gap_hours"]))
+    return hourly.reset_index(), report
+
+
+def build_pm25_features(hourly: pd.DataFrame) -> pd.DataFrame:
+    """One-hot wind direction and cyclic calendar columns beside the cleaned series."""
+    return add_model_features(hourly.set_index("timestamp")).reset_index()
+
+
+def split_pm25(features: pd.DataFrame, params: dict) -> dict:
+    """The chronological 70/30 split (validation tail inside the 70 %), with its boundary
+    timestamps for plots and logs."""
+    split = chronological_split(len(features), params["test_fraction"], params["valid_fraction"])
+    stamps = pd.to_datetime(features["timestamp"])
+    out = {"n": split.n, "valid_start": split.valid_start, "test_start": split.test_start,
+           "first_hour": str(stamps.iloc[0]), "valid_start_hour": str(stamps.iloc[split.valid_start]),
+           "test_start_hour": str(stamps.iloc[split.test_start]), "last_hour": str(stamps.iloc[-1])}
+    logger.info("pm25 split: fit %s .. %s, validation tail from %s, test %s .. %s", out["first_hour"],
+                stamps.iloc[split.valid_start - 1], out["valid_start_hour"], out["test_start_hour"],
+                out["last_hour"])
+    return out
+
+
+def _indexed(features: pd.DataFrame) -> pd.DataFrame:
+    return features.set_index(pd.DatetimeIndex(pd.to_datetime(features["timestamp"]), name="timestamp"))
+
+
+def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.DataFrame:
+    """Persistence, 24-h seasonal persistence and ridge-on-lags forecasts for every hour."""
+    frame, chrono, horizons = _indexed(features), _split_of(split), list(params["horizons"])
+    parts = [persistence_forecasts(frame, horizons, chrono),
+             persistence_forecasts(frame, horizons, chrono, period=24)]
+    for set_name in params["ridge"]["feature_sets"]:
+        columns = params["feature_sets"][set_name]
+        scalers = fit_scalers(frame, columns, chrono)
+        parts.append(ridge_forecasts(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale,
+                                     horizons, chrono, int(params["ridge"]["lags"]),
+                                     float(params["ridge"]["alpha"]), features=set_name))
+    predictions = pd.concat(parts, ignore_index=True)
+    persistence = predictions[predictions["model"] == "persistence"]
+    scale = fit_scalers(frame, [TARGET], chrono).target_scale
+    for (model, set_name), group in predictions.groupby(["model", "features"], sort=False):
+        with _nested_run(f"pm25_{model}_{set_name}"):
+            _log_metric_rows(forecast_metrics(group, persistence, scale))
+    return predictions
+
+
+def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_features, seed):
+    """Build and train one LSTM on windows whose targets fall in fit / validation rows."""
+    from gtzan_kedro.models.lstm import build_lstm, fit_lstm
+
+    last_target = origins + max(horizons_out)
+    has_target = np.isfinite(y).any(axis=1)
+    fit = has_target & (last_target < chrono.valid_start)
+    stride = int(cfg.get("train_stride", 1))
+    fit_idx = np.flatnonzero(fit)[::stride]
+    valid = has_target & (origins + min(horizons_out) >= chrono.valid_start) & (last_target < chrono.test_start)
+    model = build_lstm(lookback, n_features, units=units, n_outputs=len(horizons_out),
+                       dropout=float(cfg.get("dropout", 0.0)), learning_rate=float(cfg["learning_rate"]),
+                       output_activation=cfg.get("output_activation", "softplus"), seed=seed)
+    history = fit_lstm(model, x[fit_idx], y[fit_idx], x[valid], y[valid], epochs=int(cfg["epochs"]),
+                       batch_size=int(cfg["batch_size"]), patience=int(cfg["patience"]))
+    return model, history, float(np.min(history.history["val_loss"]))
+
+
+def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg: dict) -> pd.DataFrame:
+    """Train the LSTM described by ``cfg`` (grid over lookback x units picked on the
+    validation tail) and forecast every hour; one nested MLflow run with the model."""
+    import mlflow
+
+    from gtzan_kedro.models.lstm import predict_batched
+
+    frame, chrono = _indexed(features), _split_of(split)
+    horizons = list(params["horizons"])
+    set_name, model_name = cfg["features"], cfg["name"]
+    columns = params["feature_sets"][set_name]
+    scalers = fit_scalers(frame, columns, chrono)
+    inputs = scaled_inputs(frame, scalers)
+    observed = frame[TARGET].to_numpy(dtype=float)
+    scaled_target = (observed / scalers.target_scale).astype(np.float32)
+    lookbacks = cfg["lookback"] if isinstance(cfg["lookback"], list) else [cfg["lookback"]]
+    unit_grid = cfg["units"] if isinstance(cfg["units"], list) and isinstance(cfg["units"][0], list) else [cfg["units"]]
+    # One multi-output model for all horizons, or (the report's way) one model per horizon.
+    groups = [horizons] if cfg.get("joint_horizons", False) else [[h] for h in horizons]
+    seed = int(params.get("seed", 0))
+
+    persistence = persistence_forecasts(frame, horizons, chrono)
+    parts, summary = [], []
+    with _nested_run(f"pm25_{model_name}_{set_name}"):
+        for group in groups:
+            best = None
+            grid = list(itertools.product(lookbacks, unit_grid))
+            for lookback, units in tqdm(grid, desc=f"{model_name} {set_name} h{group}", disable=len(grid) == 1):
+                origins = window_origins(inputs, lookback)
+                x = windows(inputs, origins, lookback)
+                y = targets(scaled_target, origins, group)
+                logger.info("%s %s horizons %s: lookback %d, units %s, %d windows", model_name, set_name,
+                            group, lookback, units, len(origins))
+                model, history, val_loss = _fit_one(x, y, origins, chrono, group, cfg, lookback, units,
+                                                    len(columns), seed)
+                summary.append({"horizons": str(group), "lookback": lookback, "units": str(units),
+                                "val_loss": val_loss, "epochs": len(history.history["val_loss"])})
+                if best is None or val_loss < best[0]:
+                    best = (val_loss, model, origins, x, lookback, units)
+            val_loss, model, origins, x, lookback, units = best
+            forecasts = predict_batched(model, x) * scalers.target_scale
+            parts.append(prediction_frame(frame.index, origins, group, forecasts, observed, chrono,
+                                          model=model_name, features=set_name))
+            if mlflow.active_run() is not None:
+                tag = "_".join(map(str, group))
+                mlflow.log_params({f"h{tag}_lookback": lookback, f"h{tag}_units": str(units),
+                                   f"h{tag}_val_loss": round(val_loss, 6)})
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = Path(tmp) / f"{model_name}_{set_name}_h{tag}.keras"
+                    model.save(path)
+                    mlflow.log_artifact(str(path), artifact_path="models")
+        predictions = pd.concat(parts, ignore_index=True)
+        if mlflow.active_run() is not None:
+            mlflow.log_params({k: str(v) for k, v in cfg.items()})
+            mlflow.log_param("target_scale_ug_m3", scalers.target_scale)
+            _log_metric_rows(forecast_metrics(predictions, persistence, scalers.target_scale))
+    logger.info("%s %s model selection:\n%s", model_name, set_name, pd.DataFrame(summary).to_string())
+    return predictions
+
+
+def score_forecasts(features: pd.DataFrame, split: dict, *predictions: pd.DataFrame) -> pd.DataFrame:
+    """The pm25_metrics table: every model x features x horizon on the test hours with an
+    observed target, each against persistence on the same hours."""
+    frame, chrono = _indexed(features), _split_of(split)
+    scale = fit_scalers(frame, [TARGET], chrono).target_scale
+    everything = pd.concat(predictions, ignore_index=True)
+    persistence = everything[everything["model"] == "persistence"]
+    metrics = forecast_metrics(everything, persistence, scale)
+    logger.info("pm25 test metrics (target scaled by the training maximum %.0f ug/m3):\n%s", scale,
+                metrics.round(4).to_string(index=False))
+    return metrics[METRIC_COLUMNS]
+
+
+def _best_model(metrics: pd.DataFrame, horizon: int) -> tuple[str, str]:
+    pick = metrics[metrics["horizon_h"] == horizon].sort_values("rmse").iloc[0]
+    return pick["model"], pick["features"]
+
+
+def plot_pm25_forecasts(
+    features: pd.DataFrame, split: dict, metrics: pd.DataFrame, *predictions: pd.DataFrame
+) -> tuple[plt.Figure, plt.Figure, plt.Figure]:
+    """Forecast vs actual over the whole record (daily means, train/test boundary marked), a
+    zoomed test week for each horizon, and test RMSE by horizon for every model."""
+    everything = pd.concat(predictions, ignore_index=True)
+    everything["timestamp"] = pd.to_datetime(everything["timestamp"])
+    frame = _indexed(features)
+    valid_start, test_start = pd.Timestamp(split["valid_start_hour"]), pd.Timestamp(split["test_start_hour"])
+    lstm_metrics = metrics[metrics["model"].str.contains("lstm")]
+    chosen = _best_model(lstm_metrics if len(lstm_metrics) else metrics, 1)
+
+    def series(model: tuple[str, str], horizon: int) -> pd.Series:
+        rows = everything[(everything["model"] == model[0]) & (everything["features"] == model[1])
+                          & (everything["horizon_h"] == horizon)]
+        return rows.set_index("timestamp")["y_pred"].sort_index()
+
+    overview, ax = plt.subplots(figsize=(14, 4.5))
+    actual = frame[TARGET].resample("D").mean()
+    ax.plot(actual.index, actual.to_numpy(), color="0.55", lw=0.8, label="observed (daily mean)")
+    horizons = sorted(int(h) for h in everything["horizon_h"].unique())
+    for horizon, colour in zip(sorted({horizons[0], horizons[-1]}), ("tab:blue", "tab:red")):
+        forecast = series(chosen, int(horizon)).resample("D").mean()
+        ax.plot(forecast.index, forecast.to_numpy(), color=colour, lw=0.8, alpha=0.85,
+                label=f"{chosen[0]} ({chosen[1]}) {horizon} h ahead")
+    ax.axvspan(valid_start, test_start, color="tab:orange", alpha=0.12, label="validation tail")
+    ax.axvline(test_start, color="k", ls="--", lw=1.2)
+    ax.text(test_start, ax.get_ylim()[1] * 0.95, "  train | test  ", ha="center", va="top",
+            bbox={"fc": "white", "ec": "k", "lw": 0.5})
+    ax.set(ylabel="PM2.5 (ug/m3)", title="PM2.5 forecast vs observed, whole record (daily means)")
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    overview.tight_layout()
+
+    test = frame.loc[frame.index >= test_start, TARGET]
+    # The test week with the largest swing shows build-up and clean-out best.
+    weekly_range = (test.rolling(168).max() - test.rolling(168).min()).dropna()
+    week_end = weekly_range.idxmax() if len(weekly_range) else test.index[-1]
+    week = slice(week_end - pd.Timedelta(hours=167), week_end)
+    zoom, axes = plt.subplots(len(horizons), 1, figsize=(13, 2.8 * len(horizons)), sharex=True, squeeze=False)
+    for ax, horizon in zip(axes[:, 0], horizons):
+        ax.plot(test.loc[week].index, test.loc[week].to_numpy(), color="k", lw=1.4, label="observed")
+        for model, style in ((chosen, "-"), (("persistence", "pm2.5"), ":"), (_best_model(metrics, horizon), "--")):
+            forecast = series(model, horizon).loc[week]
+            ax.plot(forecast.index, forecast.to_numpy(), ls=style, lw=1.1, label=f"{model[0]} ({model[1]})")
+        ax.set(ylabel="ug/m3", title=f"{horizon} h ahead")
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize=8, loc="upper left")
+    zoom.suptitle(f"A test week ({week.start:%Y-%m-%d} .. {week.stop:%Y-%m-%d})")
+    zoom.tight_layout()
+
+    by_horizon, ax = plt.subplots(figsize=(8, 5))
+    for (model, set_name), group in metrics.groupby(["model", "features"], sort=False):
+        group = group.sort_values("horizon_h")
+        style = {"lw": 2.5, "color": "k", "ls": ":"} if model == "persistence" else {"lw": 1.4, "marker": "o"}
+        ax.plot(group["horizon_h"], group["rmse"], label=f"{model} ({set_name})", **style)
+    ax.set(xlabel="forecast horizon (h)", ylabel="test RMSE (ug/m3)", xticks=horizons,
+           title="Test RMSE by horizon (observed targets only)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    by_horizon.tight_layout()
+    return overview, zoom, by_horizon

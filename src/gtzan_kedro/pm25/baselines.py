@@ -1,0 +1,98 @@
+"""Reference forecasters every model must beat: persistence, 24-h seasonal persistence and
+a ridge regression on lags."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import Ridge
+
+from gtzan_kedro.pm25.features import INPUT_TARGET, TARGET, ChronoSplit, lag_matrix, targets, window_origins
+
+
+class NonNegativeRidge(Ridge):
+    """Ridge whose prediction passes through a ReLU: the same non-negative output layer the
+    LSTMs have, in a target space where 0 is 0 ug/m3 (sklearn has no such option)."""
+
+    def predict(self, X):
+        return np.maximum(super().predict(X), 0.0)
+
+
+def prediction_frame(
+    index: pd.DatetimeIndex,
+    origins: np.ndarray,
+    horizons: list[int],
+    forecasts: np.ndarray,
+    observed: np.ndarray,
+    split: ChronoSplit,
+    model: str,
+    features: str,
+) -> pd.DataFrame:
+    """Long table of forecasts ``forecasts[i, j]`` made at ``origins[i]`` for ``horizons[j]``,
+    one row per target hour, with the observed value (NaN when the target is missing)."""
+    parts = []
+    for j, h in enumerate(horizons):
+        rows = origins + h
+        keep = rows < len(index)
+        rows = rows[keep]
+        parts.append(pd.DataFrame({
+            "timestamp": index[rows],
+            "model": model,
+            "features": features,
+            "horizon_h": h,
+            "segment": split.segment(rows),
+            "y_true": observed[rows],
+            "y_pred": forecasts[keep, j].astype(float),
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def persistence_forecasts(frame: pd.DataFrame, horizons: list[int], split: ChronoSplit,
+                          period: int | None = None) -> pd.DataFrame:
+    """``y(t) = y(t - h)`` (or ``y(t - k*period)`` with the smallest k*period >= h for the
+    seasonal variant), from the input copy of pm2.5 (short gaps interpolated)."""
+    series = frame[INPUT_TARGET].to_numpy(dtype=float)
+    observed = frame[TARGET].to_numpy(dtype=float)
+    parts = []
+    for h in horizons:
+        lag = h if period is None else period * math.ceil(h / period)
+        origins = np.arange(len(series) - h)
+        source = origins + h - lag
+        valid = source >= 0
+        origins, source = origins[valid], source[valid]
+        parts.append(prediction_frame(
+            frame.index, origins, [h], series[source].reshape(-1, 1), observed, split,
+            model="persistence" if period is None else f"seasonal_persistence_{period}h",
+            features="pm2.5",
+        ))
+    out = pd.concat(parts, ignore_index=True)
+    return out[out["y_pred"].notna()].reset_index(drop=True)
+
+
+def ridge_forecasts(
+    inputs: np.ndarray,
+    input_columns: list[str],
+    frame: pd.DataFrame,
+    target_scale: float,
+    horizons: list[int],
+    split: ChronoSplit,
+    lags: int,
+    alpha: float,
+    features: str,
+) -> pd.DataFrame:
+    """One ridge per horizon on the last ``lags`` hours of scaled pm2.5 plus every scaled
+    input at the origin; fitted on all training targets (train + validation tail)."""
+    origins = window_origins(inputs, lags)
+    pm_col = input_columns.index(INPUT_TARGET)
+    design = np.hstack([lag_matrix(inputs[:, pm_col], origins, lags), inputs[origins]])
+    observed = frame[TARGET].to_numpy(dtype=float)
+    y = targets(observed / target_scale, origins, horizons)
+    forecasts = np.empty_like(y)
+    for j, h in enumerate(horizons):
+        fit = (origins + h < split.test_start) & np.isfinite(y[:, j])
+        model = NonNegativeRidge(alpha=alpha).fit(design[fit], y[fit, j])
+        forecasts[:, j] = model.predict(design) * target_scale
+    return prediction_frame(frame.index, origins, horizons, forecasts, observed, split,
+                            model="ridge_lags", features=features)

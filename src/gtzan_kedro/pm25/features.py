@@ -1,0 +1,118 @@
+"""Model inputs for hourly PM2.5 forecasting: one-hot wind, cyclic calendar, the
+chronological split, train-only scalers and sliding windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler
+
+from gtzan_kedro.pm25 import WIND_DIRECTIONS
+
+TARGET = "pm2.5"
+INPUT_TARGET = "pm2.5_filled"
+WIND_COLUMNS = [f"cbwd_{d}" for d in WIND_DIRECTIONS]
+CALENDAR_COLUMNS = ["hour_sin", "hour_cos", "dow_sin", "dow_cos", "month_sin", "month_cos"]
+# The report's 11 inputs, as named in the engineered frame (pm2.5 is the lagged series).
+REPORT_11 = [INPUT_TARGET, "DEWP", "TEMP", "PRES", "Iws", "Is", "Ir", *WIND_COLUMNS]
+
+
+def add_model_features(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Add one-hot ``cbwd`` (NaN in long gaps) and sin/cos of hour, weekday and month."""
+    frame = hourly.copy()
+    known = frame["cbwd"].notna()
+    for direction, column in zip(WIND_DIRECTIONS, WIND_COLUMNS):
+        frame[column] = np.where(known, (frame["cbwd"] == direction).astype(float), np.nan)
+    index = pd.DatetimeIndex(frame.index)
+    for name, value, period in (("hour", index.hour, 24), ("dow", index.dayofweek, 7),
+                                ("month", index.month - 1, 12)):
+        angle = 2 * np.pi * np.asarray(value) / period
+        frame[f"{name}_sin"] = np.sin(angle)
+        frame[f"{name}_cos"] = np.cos(angle)
+    return frame
+
+
+@dataclass(frozen=True)
+class ChronoSplit:
+    """Row boundaries of a chronological split: fit [0, valid_start), validation tail
+    [valid_start, test_start), test [test_start, n). Targets are assigned by their own hour."""
+
+    n: int
+    valid_start: int
+    test_start: int
+
+    def segment(self, rows: np.ndarray) -> np.ndarray:
+        """'train', 'valid' or 'test' for each target row."""
+        return np.select([rows < self.valid_start, rows < self.test_start], ["train", "valid"], "test")
+
+
+def chronological_split(n: int, test_fraction: float = 0.3, valid_fraction: float = 0.1) -> ChronoSplit:
+    """First 1 - test_fraction of hours for training (its last valid_fraction for early
+    stopping), the rest for testing, as in the report (no shuffling, no overlap)."""
+    if not (0 < test_fraction < 1 and 0 <= valid_fraction < 1):
+        raise ValueError(f"bad split fractions test={test_fraction} valid={valid_fraction}")
+    test_start = int((1 - test_fraction) * n)
+    valid_start = test_start - int(valid_fraction * test_start)
+    return ChronoSplit(n=n, valid_start=valid_start, test_start=test_start)
+
+
+@dataclass
+class FittedScalers:
+    """Input MinMax scaler and target MaxAbs scaler, both fitted on the fit rows only.
+
+    The target scaler only divides (by the training maximum), so 0 ug/m3 stays 0 and a
+    non-negative output layer in scaled space means a non-negative forecast.
+    """
+
+    columns: list[str]
+    inputs: MinMaxScaler
+    target: MaxAbsScaler
+
+    @property
+    def target_scale(self) -> float:
+        return float(self.target.scale_[0])
+
+
+def fit_scalers(frame: pd.DataFrame, columns: list[str], split: ChronoSplit) -> FittedScalers:
+    """Fit the scalers on rows before ``split.valid_start`` (NaNs are ignored by sklearn)."""
+    fit_rows = frame.iloc[: split.valid_start]
+    inputs = MinMaxScaler().fit(fit_rows[columns].to_numpy(dtype=float))
+    target = MaxAbsScaler().fit(fit_rows[[TARGET]].dropna().to_numpy(dtype=float))
+    return FittedScalers(columns=list(columns), inputs=inputs, target=target)
+
+
+def scaled_inputs(frame: pd.DataFrame, scalers: FittedScalers) -> np.ndarray:
+    """The frame's input columns scaled with the training scaler, float32 (n, f)."""
+    return scalers.inputs.transform(frame[scalers.columns].to_numpy(dtype=float)).astype(np.float32)
+
+
+def window_origins(inputs: np.ndarray, lookback: int, min_horizon: int = 1) -> np.ndarray:
+    """Rows ``o`` (forecast origins) whose window ``o-lookback+1 .. o`` is fully known."""
+    finite = np.isfinite(inputs).all(axis=1).astype(np.int64)
+    complete = np.convolve(finite, np.ones(lookback, dtype=np.int64), mode="full")[: len(finite)] == lookback
+    origins = np.flatnonzero(complete)
+    return origins[origins + min_horizon < len(inputs)]
+
+
+def windows(inputs: np.ndarray, origins: np.ndarray, lookback: int) -> np.ndarray:
+    """Stack the ``lookback`` input rows ending at each origin: (len(origins), lookback, f)."""
+    view = sliding_window_view(inputs, lookback, axis=0)  # (n - L + 1, f, L)
+    return np.ascontiguousarray(view[origins - lookback + 1].transpose(0, 2, 1))
+
+
+def targets(target: np.ndarray, origins: np.ndarray, horizons: list[int]) -> np.ndarray:
+    """Targets ``h`` hours after each origin, NaN where unobserved or past the end: (m, H)."""
+    out = np.full((len(origins), len(horizons)), np.nan, dtype=np.float32)
+    for j, h in enumerate(horizons):
+        rows = origins + h
+        inside = rows < len(target)
+        out[inside, j] = target[rows[inside]]
+    return out
+
+
+def lag_matrix(series: np.ndarray, origins: np.ndarray, lags: int) -> np.ndarray:
+    """The last ``lags`` values of ``series`` up to each origin (oldest first): (m, lags)."""
+    return windows(series.reshape(-1, 1), origins, lags)[:, :, 0]
