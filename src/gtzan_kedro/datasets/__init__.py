@@ -2,11 +2,13 @@
 
 from gtzan_kedro.datasets.audio import AudioFolderDataset
 from gtzan_kedro.datasets.arrays import NpzDataset
+from gtzan_kedro.datasets.comparison import ComparisonTableDataset
 from gtzan_kedro.datasets.json import OptionalDataset, OptionalJSONDataset
 from gtzan_kedro.datasets.tables import PreferExistingCSVDataset, WriteIfAbsentCSVDataset
 
 __all__ = [
     "AudioFolderDataset",
+    "ComparisonTableDataset",
     "NpzDataset",
     "OptionalDataset",
     "OptionalJSONDataset",

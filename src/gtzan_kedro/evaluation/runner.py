@@ -1,0 +1,113 @@
+"""Run any model over a protocol's splits and summarise it as a comparison-table row.
+
+The model is a callable ``fit_predict(split) -> SplitPrediction`` (or a bare ndarray of test
+probabilities) that closes over its own data, so feature tables, spectrogram tensors and
+images all go through the same scoring code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from gtzan_kedro.evaluation.aggregation import mean_std, song_level_accuracy
+from gtzan_kedro.evaluation.metrics import classification_metrics
+from gtzan_kedro.evaluation.splits import Split
+
+logger = logging.getLogger(__name__)
+
+COMPARISON_COLUMNS = ["model", "features", "protocol", "n_splits", "accuracy_mean", "accuracy_std",
+                      "auroc_mean", "auprc_mean"]
+# Optional columns appended after COMPARISON_COLUMNS when a model provides them.
+EXTRA_COLUMNS = ["auroc_std", "auprc_std", "f1_macro_mean", "train_accuracy_mean",
+                 "train_auroc_mean", "train_auprc_mean", "song_accuracy_mean_proba_mean",
+                 "song_accuracy_vote_mean", "fit_seconds_mean"]
+
+
+@dataclass
+class SplitPrediction:
+    """What a model returns for one split: test probabilities (rows = ``split.test``, columns =
+    ``classes``), optionally training probabilities, the fitted model and a Keras history."""
+
+    test_proba: np.ndarray
+    train_proba: np.ndarray | None = None
+    model: Any = None
+    history: dict | None = None
+    info: dict = field(default_factory=dict)
+
+
+@dataclass
+class ProtocolResult:
+    """Per-split metrics, the aggregated comparison row and what plots need."""
+
+    per_split: pd.DataFrame
+    row: dict[str, Any]
+    confusion: np.ndarray
+    per_class: pd.DataFrame
+    predictions: list[SplitPrediction]
+    classes: np.ndarray
+
+
+def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
+                 splits: Sequence[Split], y: Sequence, classes: Sequence, *, model: str,
+                 features: str, protocol: str, groups: Sequence | None = None,
+                 train_rows: str = "train", progress: bool = True) -> ProtocolResult:
+    """Fit and score a model on every split; return per-split metrics and the summary row.
+
+    ``y`` holds the labels of all rows (indexed by the split positions); ``groups`` (track ids)
+    adds song-level accuracy when rows are segments. ``train_rows`` says which rows the model's
+    ``train_proba`` covers: ``"train"`` (``split.train``) or ``"fit"`` (train + validation).
+    """
+    y = np.asarray(y, dtype=object)
+    classes = np.asarray(classes, dtype=object)
+    groups = None if groups is None else np.asarray(groups, dtype=object)
+    records, predictions, confusion, per_class = [], [], None, []
+    for split in tqdm(splits, desc=f"{model}/{features}/{protocol}", disable=not progress,
+                      leave=False):
+        import time
+
+        started = time.perf_counter()
+        result = fit_predict(split)
+        seconds = time.perf_counter() - started
+        if not isinstance(result, SplitPrediction):
+            result = SplitPrediction(test_proba=np.asarray(result))
+        metrics = classification_metrics(y[split.test], result.test_proba, classes)
+        record = {"split": split.name, "n_train": len(split.train), "n_val": len(split.val),
+                  "n_test": len(split.test), "fit_seconds": seconds,
+                  **{k: v for k, v in metrics.items() if np.isscalar(v)}}
+        if result.train_proba is not None:
+            rows = split.fit if train_rows == "fit" else split.train
+            train = classification_metrics(y[rows], result.train_proba, classes, prefix="train_")
+            record.update({k: v for k, v in train.items() if np.isscalar(v)})
+        if groups is not None and len(np.unique(groups[split.test])) < len(split.test):
+            record.update(song_level_accuracy(result.test_proba, y[split.test], groups[split.test],
+                                              classes))
+        confusion = metrics["confusion"] if confusion is None else confusion + metrics["confusion"]
+        per_class.append(metrics["per_class"])
+        records.append(record)
+        predictions.append(result)
+        logger.info("%s/%s/%s %s: accuracy %.3f", model, features, protocol, split.name,
+                    record["accuracy"])
+    per_split = pd.DataFrame(records)
+    summary = mean_std(per_split.drop(columns=["split"]).to_dict("records"))
+    row = {"model": model, "features": features, "protocol": protocol, "n_splits": len(splits),
+           **{k: summary.get(k, np.nan) for k in COMPARISON_COLUMNS[4:]}}
+    row.update({k: summary[k] for k in EXTRA_COLUMNS if k in summary})
+    mean_per_class = pd.concat(per_class).groupby(level=0, sort=False).mean()
+    return ProtocolResult(per_split, row, confusion, mean_per_class, predictions, classes)
+
+
+def comparison_frame(rows: Sequence[dict]) -> pd.DataFrame:
+    """Rows as a DataFrame with :data:`COMPARISON_COLUMNS` first, then any extra columns."""
+    frame = pd.DataFrame(list(rows))
+    for column in COMPARISON_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = np.nan
+    extras = [c for c in frame.columns if c not in COMPARISON_COLUMNS]
+    return frame[COMPARISON_COLUMNS + extras]
