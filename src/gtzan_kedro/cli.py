@@ -124,5 +124,11 @@ def fetch(dataset: str, raw_dir: str, archive: str | None) -> None:
         sys.exit(1)
 
 
+# `gtzan predict` lives with the inference library (issue 7).
+from gtzan_kedro.inference.cli import predict  # noqa: E402
+
+main.add_command(predict)
+
+
 if __name__ == "__main__":
     main()

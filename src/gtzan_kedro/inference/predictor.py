@@ -1,0 +1,188 @@
+"""Genre of a whole song: cut it into segments, classify each, aggregate over the song."""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gtzan_kedro.audio.features import FEATURE_COLUMNS, feature_rows
+from gtzan_kedro.audio.io import SAMPLE_RATE, AudioError, load_audio, segment_bounds
+
+TOP_K = 3
+
+
+@dataclass
+class GenrePredictor:
+    """A fitted classifier over Kaggle feature rows plus what it needs to read raw audio.
+
+    ``model`` has ``predict_proba`` (scikit-learn) or ``predict`` returning probabilities
+    (Keras); its output columns are ``classes``. ``segment_seconds`` is the clip length the
+    model was trained on (3 for Kaggle's 3-s table, 30 for the 30-s one).
+    """
+
+    model: Any
+    classes: list[str]
+    feature_columns: list[str] = field(default_factory=lambda: list(FEATURE_COLUMNS))
+    segment_seconds: float = 3.0
+    extractor: str = "fast"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        self.classes = [str(c) for c in self.classes]
+        self.feature_columns = list(self.feature_columns)
+        self.segment_seconds = float(self.segment_seconds)
+        if self.segment_seconds <= 0:
+            raise ValueError(f"segment_seconds must be positive, got {self.segment_seconds}")
+
+    def segment_probabilities(self, features: pd.DataFrame) -> np.ndarray:
+        """Class probabilities (n_segments, n_classes) for Kaggle-column feature rows."""
+        X = features[self.feature_columns]
+        if hasattr(self.model, "predict_proba"):
+            proba = self.model.predict_proba(X)
+        else:  # a Keras network ends in softmax: predict() already gives probabilities
+            proba = self.model.predict(X.to_numpy(dtype=np.float32), verbose=0)
+        proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim != 2 or proba.shape[1] != len(self.classes):
+            raise ValueError(
+                f"the model returned probabilities of shape {proba.shape}, "
+                f"expected (n, {len(self.classes)}) for classes {self.classes}"
+            )
+        return proba
+
+    def predict_signal(self, y: np.ndarray, sr: int, name: str = "<signal>") -> dict:
+        """Song-level and per-segment genres of a decoded mono signal."""
+        bounds = segment_bounds(y.size, sr, self.segment_seconds)
+        if not bounds:
+            raise AudioError(
+                name,
+                f"too short: {y.size / sr:.2f} s, the model needs segments of "
+                f"{self.segment_seconds:g} s",
+            )
+        with warnings.catch_warnings():
+            # librosa warns on degenerate clips (e.g. a pure tone); the rows are still valid.
+            warnings.simplefilter("ignore", category=UserWarning)
+            rows = feature_rows(y, sr, Path(name).name, None, self.segment_seconds, self.extractor)
+        proba = self.segment_probabilities(pd.DataFrame(rows))
+        return self._summarise(proba, [a / sr for a, _ in bounds], name, y.size / sr)
+
+    def predict_file(self, path: str | Path) -> dict:
+        """Decode ``path`` and classify it; raises AudioError for files that cannot be used."""
+        y, sr = load_audio(path, SAMPLE_RATE, min_duration_s=0.9 * self.segment_seconds)
+        return self.predict_signal(y, sr, str(path))
+
+    def _summarise(self, proba: np.ndarray, starts: list[float], name: str, duration: float) -> dict:
+        mean = proba.mean(axis=0)
+        top = np.argsort(mean)[::-1][:TOP_K]
+        winners = proba.argmax(axis=1)
+        votes = Counter(int(i) for i in winners)
+        # Ties in the vote go to the genre with the higher mean probability.
+        vote_index = max(votes, key=lambda i: (votes[i], mean[i]))
+        return {
+            "file": name,
+            "duration_s": round(float(duration), 3),
+            "segment_seconds": self.segment_seconds,
+            "n_segments": int(proba.shape[0]),
+            "genre": self.classes[top[0]],
+            "probability": float(mean[top[0]]),
+            "top": [{"genre": self.classes[i], "probability": float(mean[i])} for i in top],
+            "vote": {
+                "genre": self.classes[vote_index],
+                "votes": int(votes[vote_index]),
+                "of": int(proba.shape[0]),
+            },
+            "segments": [
+                {
+                    "start_s": round(float(start), 3),
+                    "genre": self.classes[int(w)],
+                    "probability": float(p[int(w)]),
+                }
+                for start, w, p in zip(starts, winners, proba)
+            ],
+        }
+
+    def predict_paths(self, paths, progress: bool = False) -> list[dict]:
+        """One result per file, in order; a file that fails gives ``{"file", "error"}``."""
+        from tqdm.auto import tqdm
+
+        results = []
+        for path in tqdm(list(paths), desc="classifying", unit="file", disable=not progress):
+            results.append(self.safe_predict_file(path))
+        return results
+
+    def safe_predict_file(self, path: str | Path) -> dict:
+        """``predict_file`` that turns any per-file failure into an error record."""
+        try:
+            return self.predict_file(path)
+        except AudioError as exc:
+            return {"file": str(path), "error": str(exc)}
+        except Exception as exc:  # a decoder or feature failure is one file's problem
+            return {"file": str(path), "error": f"{path}: {type(exc).__name__}: {exc}"}
+
+
+def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
+    """A GenrePredictor from what training saved: a predictor, a dict bundle or an estimator.
+
+    A dict bundle has ``model`` and optionally ``classes``, ``feature_columns``,
+    ``segment_seconds`` (or ``features``: "3s"/"30s"), ``extractor``; a bare estimator
+    must carry string ``classes_`` (a scikit-learn Pipeline fitted on genre names).
+    """
+    if isinstance(obj, GenrePredictor):
+        if description and not obj.description:
+            obj.description = description
+        return obj
+    if isinstance(obj, dict):
+        if "model" not in obj:
+            raise ValueError(f"a model bundle needs a 'model' key, got keys {sorted(obj)}")
+        model = obj["model"]
+        classes = obj.get("classes", obj.get("class_names"))
+        if classes is None:
+            classes = _estimator_classes(model)
+        seconds = obj.get("segment_seconds")
+        if seconds is None:
+            seconds = _seconds_from_features(obj.get("features", obj.get("feature_set", "3s")))
+        return GenrePredictor(
+            model=model,
+            classes=list(classes),
+            feature_columns=list(obj.get("feature_columns") or _estimator_columns(model)),
+            segment_seconds=seconds,
+            extractor=obj.get("extractor", "fast"),
+            description=description or str(obj.get("name", obj.get("description", ""))),
+        )
+    if hasattr(obj, "predict_proba"):
+        return GenrePredictor(
+            model=obj,
+            classes=_estimator_classes(obj),
+            feature_columns=_estimator_columns(obj),
+            description=description,
+        )
+    raise TypeError(f"cannot use a {type(obj).__name__} as a genre model")
+
+
+def _estimator_classes(model: Any) -> list[str]:
+    classes = getattr(model, "classes_", None)
+    if classes is None or not all(isinstance(c, str) for c in classes):
+        raise ValueError(
+            "the model does not name its classes (classes_ is missing or not genre names); "
+            "save it with its class names"
+        )
+    return [str(c) for c in classes]
+
+
+def _estimator_columns(model: Any) -> list[str]:
+    names = getattr(model, "feature_names_in_", None)
+    return [str(n) for n in names] if names is not None else list(FEATURE_COLUMNS)
+
+
+def _seconds_from_features(features: str) -> float:
+    text = str(features).lower().replace("_sec", "s").replace("-", "")
+    if "30" in text:
+        return 30.0
+    if "3" in text:
+        return 3.0
+    raise ValueError(f"cannot tell the segment length of feature set {features!r}")

@@ -1,0 +1,214 @@
+"""Find the genre model to use: an explicit path or MLflow URI, else the latest trained one."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gtzan_kedro.inference.predictor import GenrePredictor, as_predictor
+
+logger = logging.getLogger(__name__)
+
+# The catalog entry audio_models saves its best model to, and the registry name the
+# inference pipeline registers the servable model under.
+BEST_MODEL_ENTRY = "best_audio_model"
+REGISTERED_MODEL_NAME = "gtzan_genre"
+MLFLOW_URI_SCHEMES = ("runs:/", "models:/", "mlflow-artifacts:/")
+TRAIN_HINT = (
+    "train one with `make run` (or `kedro run --pipeline audio_models`), "
+    "or pass --model PATH|MLFLOW_URI"
+)
+
+
+class ModelNotFound(Exception):
+    """No usable genre model: ``str()`` says where we looked and how to get one."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A model we could use, with the time it was made (newest wins)."""
+
+    source: str
+    timestamp: float
+    load: Any  # () -> GenrePredictor
+
+
+def find_project_root(start: str | Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` whose pyproject.toml has a [tool.kedro] table."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.kedro]" in pyproject.read_text(errors="ignore"):
+            return folder
+    return None
+
+
+def set_tracking_uri(project_root: Path | None) -> str | None:
+    """Point MLflow at the project's sqlite store unless MLFLOW_TRACKING_URI says otherwise."""
+    import mlflow
+
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri and project_root is not None:
+        uri = f"sqlite:///{project_root / 'mlflow.db'}"
+    if uri:
+        mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def load_predictor(model: str | Path, project_root: Path | None = None) -> GenrePredictor:
+    """A GenrePredictor from a pickle/joblib file, an MLflow model folder or an MLflow URI."""
+    text = str(model)
+    path = Path(text)
+    if text.startswith(MLFLOW_URI_SCHEMES) or (path.is_dir() and (path / "MLmodel").is_file()):
+        if not path.exists():
+            set_tracking_uri(project_root if project_root is not None else find_project_root())
+        return _load_mlflow_predictor(text)
+    if path.is_dir():
+        raise ModelNotFound(f"{path}: a folder without an MLmodel file is not an MLflow model")
+    if not path.is_file():
+        raise ModelNotFound(f"{path}: no such model file (expected a .pkl/.joblib file or an MLflow URI)")
+    import joblib
+
+    try:
+        obj = joblib.load(path)
+    except Exception as exc:  # pickle raises many unrelated types for a wrong file
+        raise ModelNotFound(f"{path}: not a saved model ({type(exc).__name__}: {exc})") from None
+    try:
+        return as_predictor(obj, description=str(path))
+    except (TypeError, ValueError) as exc:
+        raise ModelNotFound(f"{path}: {exc}") from None
+
+
+def _load_mlflow_predictor(uri: str) -> GenrePredictor:
+    import mlflow.pyfunc
+
+    from gtzan_kedro.inference.pyfunc import GenrePyfuncModel
+
+    try:
+        pyfunc_model = mlflow.pyfunc.load_model(uri)
+    except Exception as exc:  # MLflow raises MlflowException, OSError, ... for a bad URI
+        raise ModelNotFound(f"{uri}: cannot load the MLflow model ({_first_line(exc)})") from None
+    try:
+        inner = pyfunc_model.unwrap_python_model()
+    except Exception:  # not a python_model pyfunc (e.g. the sklearn flavor)
+        inner = None
+    if isinstance(inner, GenrePyfuncModel):
+        return as_predictor(inner.predictor, description=uri)
+    metadata = pyfunc_model.metadata.metadata or {}
+    flavors = pyfunc_model.metadata.flavors
+    try:
+        if "sklearn" in flavors:
+            import mlflow.sklearn
+
+            estimator = mlflow.sklearn.load_model(uri)
+        elif "keras" in flavors:
+            import mlflow.keras
+
+            estimator = mlflow.keras.load_model(uri)
+        else:
+            raise ModelNotFound(f"{uri}: an MLflow model of flavors {sorted(flavors)} is not a genre model")
+        return as_predictor({"model": estimator, **metadata}, description=uri)
+    except (TypeError, ValueError) as exc:
+        raise ModelNotFound(f"{uri}: {exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+def _local_candidate(project_root: Path, env: str | None) -> Candidate | None:
+    """The best model the last training run saved through the catalog, when it exists."""
+    entry = _catalog_entry(project_root, env, BEST_MODEL_ENTRY)
+    if entry is None:
+        return None
+    filepath = entry.get("filepath") or entry.get("path")
+    if not filepath:
+        return None
+    path = Path(filepath)
+    if not path.is_absolute():
+        path = project_root / path
+    if not path.exists():
+        return None
+
+    def load() -> GenrePredictor:
+        from kedro.io import DataCatalog
+
+        conf = dict(entry)
+        conf[("filepath" if "filepath" in entry else "path")] = str(path)
+        obj = DataCatalog.from_config({BEST_MODEL_ENTRY: conf}).load(BEST_MODEL_ENTRY)
+        return as_predictor(obj, description=f"{BEST_MODEL_ENTRY} ({path})")
+
+    return Candidate(str(path), path.stat().st_mtime, load)
+
+
+def _catalog_entry(project_root: Path, env: str | None, name: str) -> dict | None:
+    from kedro.framework.project import settings
+    from kedro.framework.startup import bootstrap_project
+
+    try:
+        bootstrap_project(project_root)
+        loader = settings.CONFIG_LOADER_CLASS(
+            conf_source=str(project_root / settings.CONF_SOURCE), env=env, **settings.CONFIG_LOADER_ARGS
+        )
+        catalog = loader["catalog"]
+    except Exception as exc:  # a broken conf should not hide the MLflow candidates
+        logger.warning("could not read the catalog of %s: %s", project_root, exc)
+        return None
+    return catalog.get(name)
+
+
+def _registry_candidate(project_root: Path | None) -> Candidate | None:
+    """The newest version of the registered servable genre model, when MLflow has one."""
+    has_remote = bool(os.environ.get("MLFLOW_TRACKING_URI"))
+    if not has_remote and (project_root is None or not (project_root / "mlflow.db").exists()):
+        return None
+    from mlflow import MlflowClient
+
+    set_tracking_uri(project_root)
+    try:
+        versions = MlflowClient().search_model_versions(f"name = '{REGISTERED_MODEL_NAME}'")
+    except Exception as exc:  # an old or locked store: report, fall back to local files
+        logger.warning("could not search the MLflow registry: %s", _first_line(exc))
+        return None
+    if not versions:
+        return None
+    newest = max(versions, key=lambda v: int(v.version))
+    uri = f"models:/{REGISTERED_MODEL_NAME}/{newest.version}"
+    return Candidate(uri, newest.creation_timestamp / 1000.0, lambda: _load_mlflow_predictor(uri))
+
+
+def default_predictor(project_root: Path | None = None, env: str | None = None) -> GenrePredictor:
+    """The newest of: the catalog's best model file, the newest registered MLflow version."""
+    project_root = project_root or find_project_root()
+    candidates = []
+    if project_root is not None:
+        candidates.append(_local_candidate(project_root, env))
+    candidates.append(_registry_candidate(project_root))
+    candidates = [c for c in candidates if c is not None]
+    if not candidates:
+        where = f"in {project_root}" if project_root else "(not inside a Kedro project)"
+        raise ModelNotFound(
+            f"no trained genre model found {where}: looked for the catalog entry "
+            f"'{BEST_MODEL_ENTRY}' and the MLflow registered model '{REGISTERED_MODEL_NAME}'; "
+            + TRAIN_HINT
+        )
+    errors = []
+    for candidate in sorted(candidates, key=lambda c: c.timestamp, reverse=True):
+        try:
+            return candidate.load()
+        except (ModelNotFound, TypeError, ValueError, OSError) as exc:
+            errors.append(f"{candidate.source}: {exc}")
+    raise ModelNotFound("no usable genre model: " + "; ".join(errors) + "; " + TRAIN_HINT)
+
+
+def resolve_predictor(
+    model: str | None = None, project_root: Path | None = None, env: str | None = None
+) -> GenrePredictor:
+    """``model`` (path or MLflow URI) when given, else the latest trained model."""
+    if model:
+        return load_predictor(model, project_root)
+    return default_predictor(project_root, env)
