@@ -30,12 +30,16 @@ def build_lstm(
     dropout: float = 0.0,
     learning_rate: float = 0.01,
     output_activation: str = "softplus",
+    skip_connection: bool = False,
     seed: int = 0,
 ):
     """A stacked LSTM -> Dense(n_outputs) forecaster compiled with Adam and (masked) MSE.
 
     ``units=2`` with one layer and ``learning_rate=0.01`` is the report's model. The output
     activation (softplus by default) keeps forecasts >= 0 in a target space where 0 is 0 ug/m3.
+    ``skip_connection`` adds a linear map of the window's last hour before that activation
+    (LSTNet's autoregressive highway), so persistence-like behaviour need not be learnt
+    through the LSTM's saturating gates.
     """
     import keras
 
@@ -48,7 +52,11 @@ def build_lstm(
         x = keras.layers.LSTM(size, return_sequences=i < len(layer_units) - 1, name=f"lstm_{i}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
-    outputs = keras.layers.Dense(n_outputs, activation=output_activation, name="pm25_scaled")(x)
+    head = keras.layers.Dense(n_outputs, name="lstm_head")(x)
+    if skip_connection:
+        last_hour = keras.layers.Lambda(lambda w: w[:, -1, :], name="last_hour")(inputs)
+        head = keras.layers.Add(name="highway")([head, keras.layers.Dense(n_outputs, name="linear_ar")(last_hour)])
+    outputs = keras.layers.Activation(output_activation, name="pm25_scaled")(head)
     model = keras.Model(inputs, outputs, name=f"lstm_{'x'.join(map(str, layer_units))}_L{lookback}")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss)
     return model
