@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,9 +78,11 @@ def process_track(path: str, track_id: str, genre: str, params: dict[str, Any]) 
     stops a parallel batch.
     """
     try:
+        extractor = params.get("extractor", "fast")
         y, sr = load_audio(path, sr=params["sample_rate"], min_duration_s=params["min_duration_s"])
-        rows_30s = feature_rows(y, sr, track_id, genre)
-        rows_3s = feature_rows(y, sr, track_id, genre, segment_seconds=params["segment_seconds"])
+        rows_30s = feature_rows(y, sr, track_id, genre, extractor=extractor)
+        rows_3s = feature_rows(y, sr, track_id, genre, segment_seconds=params["segment_seconds"],
+                               extractor=extractor)
         tensors = segment_tensors(y, sr, segment_seconds=params["segment_seconds"],
                                   **params["spectrograms"])
         tensors["label"] = np.array([genre])
@@ -93,36 +99,144 @@ def _partition_id(genre: str, track_id: str) -> str:
     return f"{genre}/{track_id.rsplit('.', 1)[0]}"
 
 
+# Parameters that change how fast or where ingest runs, never what it computes.
+RUNTIME_PARAMS = ("n_jobs", "executor", "incremental")
+STATS_COLUMNS = ["tracks_indexed", "tracks_ok", "tracks_cached", "tracks_extracted",
+                 "tracks_failed", "extractor", "backend", "workers", "extract_seconds",
+                 "seconds_per_extracted_track", "params_fingerprint"]
+
+
+def extraction_fingerprint(params: dict[str, Any]) -> str:
+    """A short hash of every parameter that shapes ingest's outputs (runtime knobs excluded)."""
+    relevant = {k: v for k, v in params.items() if k not in RUNTIME_PARAMS}
+    text = json.dumps(relevant, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def file_fingerprint(path: str) -> dict[str, Any]:
+    """What says a file changed: its path, size and modification time (like make)."""
+    stat = os.stat(path)
+    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _is_current(entry: Any, fingerprint: dict[str, Any], params_fp: str) -> bool:
+    return (isinstance(entry, dict) and entry.get("params") == params_fp
+            and entry.get("file") == fingerprint)
+
+
+def _executor_settings(params: dict[str, Any]) -> tuple[str, str | None, int]:
+    executor = params.get("executor") or {}
+    backend = executor.get("backend", "joblib")
+    if backend not in ("joblib", "dask"):
+        raise ValueError(f"ingest.executor.backend must be 'joblib' or 'dask', got {backend!r}")
+    n_jobs = int(params.get("n_jobs", 2))
+    workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+    return backend, executor.get("scheduler_address"), workers
+
+
+def _run_joblib(tasks: list, params: dict[str, Any], workers: int) -> Iterator[tuple[Any, TrackResult]]:
+    jobs = (delayed(process_track)(t.path, t.track_id, t.genre, params) for t in tasks)
+    yield from zip(tasks, Parallel(n_jobs=workers, return_as="generator")(jobs))
+
+
+def _run_dask(tasks: list, params: dict[str, Any], address: str | None,
+              workers: int) -> Iterator[tuple[Any, TrackResult]]:
+    """Submit one task per track to a dask.distributed cluster (a LocalCluster of
+    ``workers`` processes when no scheduler address is given); results as they finish."""
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if address:
+        client = Client(address, timeout="30s")
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    logger.info("extracting on dask scheduler %s (%d workers)", client.scheduler.address,
+                len(client.scheduler_info()["workers"]))
+    try:
+        futures = client.map(process_track, [t.path for t in tasks],
+                             [t.track_id for t in tasks], [t.genre for t in tasks],
+                             params=params, pure=False)
+        task_of = dict(zip((f.key for f in futures), tasks))
+        for future in as_completed(futures):
+            task = task_of[future.key]
+            try:
+                yield task, future.result()
+            except Exception as exc:  # a lost worker fails its tasks, not the whole ingest
+                yield task, TrackResult(task.track_id, error=f"dask task failed: {type(exc).__name__}: {exc}")
+            future.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def extract_tracks(
-    track_index: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict]:
-    """Decode and featurise every ``ok`` track on ``n_jobs`` cores.
+    track_index: pd.DataFrame, ingest_cache: dict[str, Callable[[], Any]], params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict, pd.DataFrame]:
+    """Featurise every ``ok`` track: new or changed files are decoded on the configured
+    executor, the rest (same file size and mtime, same extraction parameters) come from
+    the per-track cache.
 
     Returns the 30-s and 3-s Kaggle tables, the tracks that made it (valid_tracks), the
-    decode/feature failures, and the tensor and image partitions.
+    decode/feature failures, the tensor and image partitions of the tracks extracted in
+    this run, their cache entries, and a one-row run summary (ingest_stats).
     """
-    todo = track_index[track_index.status == "ok"]
-    started = time.perf_counter()
-    jobs = (delayed(process_track)(t.path, t.track_id, t.genre, params) for t in todo.itertuples())
-    results = Parallel(n_jobs=params.get("n_jobs", 2), return_as="generator")(jobs)
-    rows_30s, rows_3s, failures, tensors, images, valid = [], [], [], {}, {}, []
-    for track, result in tqdm(zip(todo.itertuples(), results), total=len(todo),
-                              desc="extract", unit="track"):
-        if result.error:
-            logger.warning("quarantined %s: %s", track.path, result.error)
-            failures.append({"track_id": track.track_id, "genre": track.genre,
-                             "path": track.path, "stage": "decode", "reason": result.error})
-            continue
-        rows_30s += result.rows_30s
-        rows_3s += result.rows_3s
+    params_fp = extraction_fingerprint(params)
+    incremental = bool(params.get("incremental", True))
+    backend, address, workers = _executor_settings(params)
+    ok = track_index[track_index.status == "ok"]
+    entries: dict[str, dict] = {}
+    todo, fingerprints = [], {}
+    for track in ok.itertuples():
         key = _partition_id(track.genre, track.track_id)
-        tensors[key] = result.tensors
-        images[key] = result.image
-        valid.append(track.Index)
+        fingerprints[key] = file_fingerprint(track.path)
+        entry = ingest_cache[key]() if incremental and key in ingest_cache else None
+        if _is_current(entry, fingerprints[key], params_fp):
+            entries[key] = entry
+        else:
+            todo.append(track)
+    logger.info("ingest: %d tracks to extract (%s extractor, %s backend), %d unchanged from the cache",
+                len(todo), params.get("extractor", "fast"), backend, len(entries))
+
+    tensors, images, updates = {}, {}, {}
+    started = time.perf_counter()
+    if todo:
+        results = (_run_dask(todo, params, address, workers) if backend == "dask"
+                   else _run_joblib(todo, params, workers))
+        for track, result in tqdm(results, total=len(todo), desc="extract", unit="track"):
+            key = _partition_id(track.genre, track.track_id)
+            entry = {"file": fingerprints[key], "params": params_fp, "rows_30s": result.rows_30s,
+                     "rows_3s": result.rows_3s, "error": result.error}
+            entries[key] = updates[key] = entry
+            if result.error is None:
+                tensors[key] = result.tensors
+                images[key] = result.image
     elapsed = time.perf_counter() - started
-    if len(todo):
+
+    rows_30s, rows_3s, failures, valid = [], [], [], []
+    for track in ok.itertuples():  # index order, whatever order the workers finished in
+        entry = entries[_partition_id(track.genre, track.track_id)]
+        if entry["error"]:
+            logger.warning("quarantined %s: %s", track.path, entry["error"])
+            failures.append({"track_id": track.track_id, "genre": track.genre,
+                             "path": track.path, "stage": "decode", "reason": entry["error"]})
+            continue
+        rows_30s += entry["rows_30s"]
+        rows_3s += entry["rows_3s"]
+        valid.append(track.Index)
+    if todo:
         logger.info("extracted %d tracks in %.1f s (%.2f tracks/s, %.2f s per track)",
-                    len(valid), elapsed, len(todo) / elapsed, elapsed / len(todo))
+                    len(todo), elapsed, len(todo) / elapsed, elapsed / len(todo))
+    stats = pd.DataFrame([{
+        "tracks_indexed": len(track_index), "tracks_ok": len(ok), "tracks_cached": len(ok) - len(todo),
+        "tracks_extracted": len(todo), "tracks_failed": len(failures),
+        "extractor": params.get("extractor", "fast"), "backend": backend, "workers": workers,
+        "extract_seconds": round(elapsed, 3),
+        "seconds_per_extracted_track": round(elapsed / len(todo), 3) if todo else np.nan,
+        "params_fingerprint": params_fp,
+    }], columns=STATS_COLUMNS)
     return (
         rows_to_table(rows_30s),
         rows_to_table(rows_3s),
@@ -130,6 +244,8 @@ def extract_tracks(
         pd.DataFrame(failures, columns=REPORT_COLUMNS),
         tensors,
         images,
+        updates,
+        stats,
     )
 
 
