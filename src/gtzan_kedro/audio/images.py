@@ -34,11 +34,15 @@ def binned_fft_image(
     bin_len = y.size // size
     frames = y[: bin_len * size].reshape(size, bin_len) * np.hanning(bin_len).astype(np.float32)
     magnitude = np.abs(np.fft.rfft(frames, axis=1))
-    keep = max(size, int(magnitude.shape[1] * spectrum_fraction))
+    keep = max(2, int(magnitude.shape[1] * spectrum_fraction))
     magnitude = magnitude[:, :keep]
-    # Equal-width bands: average each band's FFT bins (np.add.reduceat handles uneven edges).
-    edges = np.linspace(0, keep, size + 1).astype(int)[:-1]
-    bands = np.add.reduceat(magnitude, edges, axis=1) / np.diff(np.append(edges, keep))
+    if keep >= size:
+        # Equal-width bands: average each band's FFT bins (reduceat handles uneven widths).
+        edges = np.linspace(0, keep, size + 1).astype(int)
+        bands = np.add.reduceat(magnitude, edges[:-1], axis=1) / np.diff(edges)
+    else:  # a short clip has fewer FFT bins than bands: interpolate between them
+        grid = np.linspace(0, keep - 1, size)
+        bands = np.stack([np.interp(grid, np.arange(keep), row) for row in magnitude])
     db = 20.0 * np.log10(bands + 1e-10)
     scaled = np.clip((db - db.max() + dynamic_range_db) / dynamic_range_db, 0.0, 1.0)
     picture = scaled.T[::-1]  # rows are frequency bands, highest at the top
