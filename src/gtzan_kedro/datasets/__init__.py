@@ -3,7 +3,7 @@
 from gtzan_kedro.datasets.audio import AudioFolderDataset
 from gtzan_kedro.datasets.arrays import NpzDataset
 from gtzan_kedro.datasets.comparison import ComparisonTableDataset
-from gtzan_kedro.datasets.json import OptionalDataset, OptionalJSONDataset
+from gtzan_kedro.datasets.json import OptionalDataset, OptionalJSONDataset, Skipped, is_absent
 from gtzan_kedro.datasets.tables import PreferExistingCSVDataset, WriteIfAbsentCSVDataset
 
 __all__ = [
@@ -13,5 +13,7 @@ __all__ = [
     "OptionalDataset",
     "OptionalJSONDataset",
     "PreferExistingCSVDataset",
+    "Skipped",
     "WriteIfAbsentCSVDataset",
+    "is_absent",
 ]

@@ -12,6 +12,7 @@ feature selection has been run. The JSON form is::
 
 ``OptionalDataset`` wraps any Kedro dataset config and loads ``None`` when the wrapped data
 does not exist (e.g. the 3-s table or the fault-filtered split on a machine without them).
+Both write nothing when given ``None`` or a ``Skipped`` marker (a node whose input was absent).
 """
 
 from __future__ import annotations
@@ -27,6 +28,22 @@ from kedro.io.core import parse_dataset_definition
 from gtzan_kedro.fileio import atomic_write_text
 
 logger = logging.getLogger(__name__)
+
+
+class Skipped:
+    """What a node returns for a skipped analysis: Kedro refuses to save ``None`` anywhere (even
+    in memory), so the optional datasets here write nothing when they receive this marker."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "Skipped()"
+
+
+def is_absent(data: Any) -> bool:
+    """True for ``None`` (an optional input that is not there) and for a ``Skipped`` marker."""
+    return data is None or isinstance(data, Skipped)
 
 
 class OptionalJSONDataset(AbstractDataset[Any, Any]):
@@ -49,9 +66,6 @@ class OptionalJSONDataset(AbstractDataset[Any, Any]):
                              "the pipeline that writes it") from exc
 
     def save(self, data: Any) -> None:
-        if data is None:
-            logger.info("nothing to save to %s (None)", self._filepath)
-            return
         atomic_write_text(self._filepath, json.dumps(data, **self._save_args) + "\n")
 
     def _exists(self) -> bool:
@@ -78,8 +92,6 @@ class OptionalDataset(AbstractDataset[Any, Any]):
         return self._dataset.load()
 
     def save(self, data: Any) -> None:
-        if data is None:
-            return
         self._dataset.save(data)
 
     def _exists(self) -> bool:
@@ -87,3 +99,20 @@ class OptionalDataset(AbstractDataset[Any, Any]):
 
     def _describe(self) -> dict[str, Any]:
         return {"dataset": str(self._dataset)}
+
+
+def _allow_none(save):
+    """Make ``save(None)`` and ``save(Skipped())`` write nothing instead of Kedro's error."""
+    def save_unless_none(self, data: Any) -> None:
+        if is_absent(data):
+            logger.info("nothing to save to %s: its producer was skipped", self)
+            return
+        save(self, data)
+    save_unless_none.__doc__ = save.__doc__
+    return save_unless_none
+
+
+# Assigned after the class bodies because AbstractDataset wraps every ``save`` defined in a
+# class body with a check that refuses None.
+OptionalJSONDataset.save = _allow_none(OptionalJSONDataset.save)
+OptionalDataset.save = _allow_none(OptionalDataset.save)
