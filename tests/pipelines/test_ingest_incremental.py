@@ -1,0 +1,127 @@
+"""Incremental ingest: only new or changed files are extracted, unless the parameters change."""
+
+import copy
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import yaml
+
+from gtzan_kedro.datasets import AudioFolderDataset
+from gtzan_kedro.pipelines.ingest.cache import TrackCacheDataset
+from gtzan_kedro.pipelines.ingest.nodes import extract_tracks, index_tracks
+
+SR = 22050
+REPO = Path(__file__).resolve().parents[2]
+PARAMS = yaml.safe_load((REPO / "conf/base/parameters_ingest.yml").read_text())["ingest"]
+
+
+def write_clip(path: Path, freq: float, seconds: float = 3.3, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.3 * np.sin(2 * np.pi * freq * t) + 0.05 * rng.standard_normal(t.size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y, SR, subtype="PCM_16")
+
+
+class Ingest:
+    """index_tracks + extract_tracks on a folder, with the cache saved as Kedro would."""
+
+    def __init__(self, root: Path, cache: Path):
+        self.root, self.cache = root, TrackCacheDataset(str(cache))
+
+    def run(self, params: dict) -> dict:
+        index = index_tracks(AudioFolderDataset(str(self.root)).load(), params)
+        t30, t3, valid, failures, tensors, images, updates, stats = extract_tracks(
+            index, self.cache.load(), params)
+        self.cache.save(updates)
+        return {"t30": t30, "t3": t3, "valid": valid, "failures": failures, "tensors": tensors,
+                "stats": stats.iloc[0]}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    root = tmp_path / "genres_original"
+    for i, genre in enumerate(("blues", "metal", "metal")):
+        write_clip(root / genre / f"{genre}.0000{i}.wav", 150 + 90 * i, seed=i)
+    (root / "jazz").mkdir()
+    (root / "jazz" / "jazz.00054.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage")
+    return root
+
+
+def test_rerun_extracts_only_new_or_changed_tracks(corpus, tmp_path):
+    ingest = Ingest(corpus, tmp_path / "cache")
+    params = {**copy.deepcopy(PARAMS), "n_jobs": 1}
+
+    first = ingest.run(params)
+    assert (first["stats"].tracks_extracted, first["stats"].tracks_cached) == (3, 0)
+    assert len(first["t30"]) == 3 and len(first["tensors"]) == 3
+
+    second = ingest.run(params)
+    assert (second["stats"].tracks_extracted, second["stats"].tracks_cached) == (0, 3)
+    assert second["tensors"] == {}  # nothing rewritten
+    pd.testing.assert_frame_equal(second["t30"], first["t30"])
+    pd.testing.assert_frame_equal(second["t3"], first["t3"])
+    pd.testing.assert_frame_equal(second["valid"], first["valid"])
+
+    touched = corpus / "metal" / "metal.00001.wav"
+    stat = touched.stat()
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    third = ingest.run(params)
+    assert third["stats"].tracks_extracted == 1 and list(third["tensors"]) == ["metal/metal.00001"]
+
+    write_clip(corpus / "blues" / "blues.00007.wav", 330, seed=7)
+    fourth = ingest.run(params)
+    assert fourth["stats"].tracks_extracted == 1 and list(fourth["tensors"]) == ["blues/blues.00007"]
+    assert "blues.00007.wav" in set(fourth["t30"].filename) and len(fourth["t30"]) == 4
+
+    runtime_only = {**params, "n_jobs": 2, "executor": {"backend": "joblib"}}
+    assert ingest.run(runtime_only)["stats"].tracks_extracted == 0
+
+    changed = copy.deepcopy(params)
+    changed["image"]["width"] = 216
+    fifth = ingest.run(changed)
+    assert (fifth["stats"].tracks_extracted, fifth["stats"].tracks_cached) == (4, 0)
+    assert fifth["stats"].params_fingerprint != fourth["stats"].params_fingerprint
+
+
+def test_full_extraction_when_incremental_is_off(corpus, tmp_path):
+    ingest = Ingest(corpus, tmp_path / "cache")
+    params = {**copy.deepcopy(PARAMS), "n_jobs": 1}
+    ingest.run(params)
+    assert ingest.run({**params, "incremental": False})["stats"].tracks_extracted == 3
+
+
+def test_damaged_cache_entry_is_re_extracted(corpus, tmp_path):
+    ingest = Ingest(corpus, tmp_path / "cache")
+    params = {**copy.deepcopy(PARAMS), "n_jobs": 1}
+    ingest.run(params)
+    (tmp_path / "cache" / "blues" / "blues.00000.pkl").write_bytes(b"not a pickle")
+    again = ingest.run(params)
+    assert again["stats"].tracks_extracted == 1 and list(again["tensors"]) == ["blues/blues.00000"]
+
+
+@pytest.mark.e2e
+def test_kedro_rerun_reuses_the_cache(kedro_project):
+    raw = kedro_project.path / "data" / "01_raw" / "gtzan" / "genres_original"
+    for i, genre in enumerate(("blues", "metal")):
+        write_clip(raw / genre / f"{genre}.00000.wav", 200 + 100 * i, seed=i)
+    (raw / "jazz").mkdir()
+    (raw / "jazz" / "jazz.00054.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage")
+    kedro_project.write_conf("local/parameters_ingest.yml", "ingest:\n  n_jobs: 1\n")
+    data = kedro_project.path / "data"
+
+    kedro_project.run("--pipeline", "ingest")
+    first = pd.read_csv(data / "03_primary" / "features_3_sec.csv")
+    assert pd.read_csv(data / "08_reporting" / "ingest_stats.csv").tracks_extracted.item() == 2
+
+    kedro_project.run("--pipeline", "ingest")
+    stats = pd.read_csv(data / "08_reporting" / "ingest_stats.csv").iloc[0]
+    assert (stats.tracks_extracted, stats.tracks_cached) == (0, 2)
+    pd.testing.assert_frame_equal(pd.read_csv(data / "03_primary" / "features_3_sec.csv"), first)
+    report = pd.read_csv(data / "08_reporting" / "ingest_report.csv")
+    assert list(report.track_id) == ["jazz.00054.wav"]  # quarantine is reported on every run
+    assert (data / "04_feature" / "segment_tensors" / "metal" / "metal.00000.npz").exists()
