@@ -152,7 +152,7 @@ def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
             feature_columns=list(obj.get("feature_columns") or _estimator_columns(model)),
             segment_seconds=seconds,
             extractor=obj.get("extractor", "fast"),
-            description=description or str(obj.get("name", obj.get("description", ""))),
+            description=_bundle_description(obj, description),
         )
     if hasattr(obj, "predict_proba"):
         return GenrePredictor(
@@ -162,6 +162,19 @@ def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
             description=description,
         )
     raise TypeError(f"cannot use a {type(obj).__name__} as a genre model")
+
+
+def _bundle_description(bundle: dict, where: str) -> str:
+    """E.g. ``svm on 3s features, holdout accuracy 0.742 (data/06_models/best_audio_model.pkl)``."""
+    text = str(bundle.get("name", bundle.get("description", "")))
+    if bundle.get("features"):
+        text += f" on {bundle['features']} features"
+    scores = bundle.get("protocol_scores") or {}
+    if "holdout" in scores:
+        text += f", holdout accuracy {scores['holdout']:.3f}"
+    if where:
+        text = f"{text} ({where})" if text else where
+    return text
 
 
 def _estimator_classes(model: Any) -> list[str]:

@@ -35,13 +35,16 @@ class GenrePyfuncModel(mlflow.pyfunc.PythonModel):
 
     Input: a DataFrame with a ``path`` or an ``audio_base64`` column (optional
     ``filename``). Output: one row per input with the song's genre, its mean probability,
-    the majority vote, the top-3 and the per-segment genres (JSON), or ``error``.
+    the majority vote, the top-3 and the per-segment genres (JSON strings), and ``error``
+    (empty on success; on failure it names the problem and the other fields are empty).
     """
 
     def __init__(self, predictor: GenrePredictor):
         self.predictor = predictor
 
-    def predict(self, context, model_input, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         frame = _as_frame(model_input)
         if PATH_COLUMN not in frame and BYTES_COLUMN not in frame:
             raise ValueError(
@@ -86,7 +89,10 @@ class GenrePyfuncModel(mlflow.pyfunc.PythonModel):
 def flatten_result(result: dict) -> dict:
     """One flat output row of a predictor result (lists as JSON strings)."""
     if "error" in result:
-        return {**{c: None for c in OUTPUT_COLUMNS}, "filename": result["file"], "error": result["error"]}
+        # Empty strings and zeros, not NaN: NaN is not valid JSON for the server's clients.
+        return {"filename": result["file"], "genre": "", "probability": 0.0, "vote_genre": "",
+                "vote_share": 0.0, "n_segments": 0, "top": "[]", "segments": "[]",
+                "error": result["error"]}
     return {
         "filename": result["file"],
         "genre": result["genre"],
@@ -96,7 +102,7 @@ def flatten_result(result: dict) -> dict:
         "n_segments": result["n_segments"],
         "top": json.dumps(result["top"]),
         "segments": json.dumps(result["segments"]),
-        "error": None,
+        "error": "",
     }
 
 

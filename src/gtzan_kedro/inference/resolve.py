@@ -96,7 +96,9 @@ def _load_mlflow_predictor(uri: str) -> GenrePredictor:
     except Exception:  # not a python_model pyfunc (e.g. the sklearn flavor)
         inner = None
     if isinstance(inner, GenrePyfuncModel):
-        return as_predictor(inner.predictor, description=uri)
+        predictor = inner.predictor  # unpickled afresh on every load: ours to relabel
+        predictor.description = f"{uri}: {predictor.description}" if predictor.description else uri
+        return predictor
     metadata = pyfunc_model.metadata.metadata or {}
     flavors = pyfunc_model.metadata.flavors
     try:
