@@ -31,7 +31,12 @@ def main() -> None:
               show_default=True, help="Output format on stdout.")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True,
               help="Files decoded in parallel (-1: all cores).")
-def features(paths: tuple[str, ...], segment_seconds: float | None, fmt: str, jobs: int) -> None:
+@click.option("--extractor", type=click.Choice(["fast", "reference"]), default="fast",
+              show_default=True,
+              help="fast: one shared STFT and a fast exact HPSS (same values to 1e-3); "
+                   "reference: librosa's per-feature recipe.")
+def features(paths: tuple[str, ...], segment_seconds: float | None, fmt: str, jobs: int,
+             extractor: str = "fast") -> None:
     """Print Kaggle-column feature rows (features_30_sec.csv layout) for audio files.
 
     PATHS are files or folders (searched recursively for wav, mp3, flac, ogg, au). Any
@@ -54,7 +59,8 @@ def features(paths: tuple[str, ...], segment_seconds: float | None, fmt: str, jo
 
     def one(path):
         try:
-            return file_feature_rows(path, label=None, segment_seconds=segment_seconds), None
+            return file_feature_rows(path, label=None, segment_seconds=segment_seconds,
+                                     extractor=extractor), None
         except AudioError as exc:
             return None, str(exc)
         except Exception as exc:  # an unexpected decoder failure is still one file's problem
