@@ -8,6 +8,7 @@ images all go through the same scoring code.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,13 +34,32 @@ EXTRA_COLUMNS = ["auroc_std", "auprc_std", "f1_macro_mean", "train_accuracy_mean
 @dataclass
 class SplitPrediction:
     """What a model returns for one split: test probabilities (rows = ``split.test``, columns =
-    ``classes``), optionally training probabilities, the fitted model and a Keras history."""
+    ``classes``), optionally training probabilities, the fitted model and a Keras history.
+    ``classes`` gives the probability columns' labels when the model saw only some of the
+    classes (e.g. a small training side); they are then expanded to all classes with zeros."""
 
     test_proba: np.ndarray
     train_proba: np.ndarray | None = None
     model: Any = None
     history: dict | None = None
     info: dict = field(default_factory=dict)
+    classes: np.ndarray | None = None
+
+
+def align_proba(proba: np.ndarray, model_classes, classes) -> np.ndarray:
+    """Reorder/expand probability columns from ``model_classes`` to ``classes`` (zeros elsewhere)."""
+    proba = np.asarray(proba, dtype=float)
+    model_classes = np.asarray(model_classes, dtype=object)
+    classes = np.asarray(classes, dtype=object)
+    if len(model_classes) == len(classes) and np.all(model_classes == classes):
+        return proba
+    unknown = set(model_classes) - set(classes)
+    if unknown:
+        raise ValueError(f"model predicts unknown classes {sorted(map(str, unknown))}")
+    out = np.zeros((proba.shape[0], len(classes)))
+    index = {c: i for i, c in enumerate(classes)}
+    out[:, [index[c] for c in model_classes]] = proba
+    return out
 
 
 @dataclass
@@ -70,13 +90,15 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
     records, predictions, confusion, per_class = [], [], None, []
     for split in tqdm(splits, desc=f"{model}/{features}/{protocol}", disable=not progress,
                       leave=False):
-        import time
-
         started = time.perf_counter()
         result = fit_predict(split)
         seconds = time.perf_counter() - started
         if not isinstance(result, SplitPrediction):
             result = SplitPrediction(test_proba=np.asarray(result))
+        if result.classes is not None:
+            result.test_proba = align_proba(result.test_proba, result.classes, classes)
+            if result.train_proba is not None:
+                result.train_proba = align_proba(result.train_proba, result.classes, classes)
         metrics = classification_metrics(y[split.test], result.test_proba, classes)
         record = {"split": split.name, "n_train": len(split.train), "n_val": len(split.val),
                   "n_test": len(split.test), "fit_seconds": seconds,

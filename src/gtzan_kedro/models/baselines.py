@@ -1,0 +1,89 @@
+"""scikit-learn model factory: trees, SVMs (scaled and not), linear and ensemble classifiers,
+each as one Pipeline so scaling and selection are fitted on the training rows only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier, VotingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.svm import SVC
+
+
+def _svc(**params) -> SVC:
+    # probability=True is deprecated in 1.9 but still the simplest calibrated SVC for AUROC/AUPRC
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return SVC(probability=True, **params)
+
+
+def quantile_normal(n_quantiles: int = 200) -> QuantileTransformer:
+    """Rank-based Gaussianisation: tames the heavy-tailed variance features."""
+    return QuantileTransformer(n_quantiles=n_quantiles, output_distribution="normal",
+                               random_state=0)
+
+
+def _base(name: str, random_state: int, n_jobs: int) -> Pipeline:
+    if name == "random_forest":
+        return Pipeline([("model", RandomForestClassifier(n_estimators=300, n_jobs=n_jobs,
+                                                          random_state=random_state))])
+    if name == "extra_trees":
+        return Pipeline([("model", ExtraTreesClassifier(n_estimators=300, n_jobs=n_jobs,
+                                                        random_state=random_state))])
+    if name == "svm":
+        return Pipeline([("scale", StandardScaler()), ("model", _svc(random_state=random_state))])
+    if name == "svm_unscaled":
+        return Pipeline([("model", _svc(random_state=random_state))])
+    if name == "svm_quantile":
+        return Pipeline([("gauss", quantile_normal()), ("scale", StandardScaler()),
+                         ("model", _svc(random_state=random_state))])
+    if name == "logistic_regression":
+        return Pipeline([("gauss", quantile_normal()), ("scale", StandardScaler()),
+                         ("model", LogisticRegression(C=0.5, max_iter=3000))])
+    raise ValueError(f"unknown scikit-learn model {name!r}; use one of {SKLEARN_MODELS}")
+
+
+SKLEARN_MODELS = ("random_forest", "extra_trees", "svm", "svm_unscaled", "svm_quantile",
+                  "logistic_regression")
+
+
+def make_estimator(name: str, params: dict[str, Any] | None = None, random_state: int = 0,
+                   n_jobs: int = 1) -> Pipeline:
+    """The Pipeline ``name`` with step parameters ``params`` (e.g. ``{"model__C": 10}``)."""
+    pipeline = _base(name, random_state, n_jobs)
+    return pipeline.set_params(**(params or {}))
+
+
+def with_grid_search(estimator: BaseEstimator, grid: dict[str, list] | None, cv: int = 5,
+                     grouped: bool = False, random_state: int = 0, n_jobs: int = 1,
+                     scoring: str = "accuracy") -> BaseEstimator:
+    """Wrap ``estimator`` in a GridSearchCV (stratified, and grouped by track when ``grouped``:
+    pass ``groups=`` to ``fit``); an empty grid returns the estimator itself."""
+    if not grid:
+        return estimator
+    folds = (StratifiedGroupKFold(cv, shuffle=True, random_state=random_state) if grouped
+             else StratifiedKFold(cv, shuffle=True, random_state=random_state))
+    return GridSearchCV(estimator, grid, cv=folds, scoring=scoring, n_jobs=n_jobs, refit=True)
+
+
+def soft_vote(members: dict[str, BaseEstimator], weights: list[float] | None = None) -> VotingClassifier:
+    """Average the class probabilities of already-configured members."""
+    return VotingClassifier(list(members.items()), voting="soft", weights=weights)
+
+
+def feature_importances(estimator: BaseEstimator, feature_names: list[str]) -> np.ndarray | None:
+    """Mean decrease in impurity of a (grid-searched) tree Pipeline, else None."""
+    model = getattr(estimator, "best_estimator_", estimator)
+    model = model[-1] if isinstance(model, Pipeline) else model
+    values = getattr(model, "feature_importances_", None)
+    if values is None or len(values) != len(feature_names):
+        return None
+    return np.asarray(values, dtype=float)
+

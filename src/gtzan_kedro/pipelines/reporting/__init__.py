@@ -1,0 +1,1 @@
+"""reporting: charts of the model comparison table shared by every model pipeline."""
