@@ -96,10 +96,15 @@ def prepare_training_rows_after_ingest(table: pd.DataFrame | None, split: pd.Dat
 
 
 @_skip_when_absent(1)
-def robust_scale(training: pd.DataFrame) -> pd.DataFrame:
+def robust_scale(training: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """The training rows robust-scaled (median/IQR fitted on these rows only), for PCA and K-means."""
     features = _features(training)
     scaled = RobustScaler().fit_transform(features.to_numpy())
+    clip = params["exploration"].get("clip")
+    if clip:
+        # The *_var features are heavy-tailed: unclipped, a handful of tracks take PC1 and a
+        # K-means cluster each, and the pictures show outliers instead of genres.
+        scaled = np.clip(scaled, -clip, clip)
     out = pd.DataFrame(scaled, columns=features.columns)
     out["label"] = training["label"].to_numpy()
     return out

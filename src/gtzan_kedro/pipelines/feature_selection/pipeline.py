@@ -34,7 +34,8 @@ def _table_pipeline(suffix: str) -> Pipeline:
         table_input = f"{table}_if_present"
     template = Pipeline([
         prepare,
-        node(nodes.robust_scale, "training_rows", "scaled_training_rows", name="robust_scale"),
+        node(nodes.robust_scale, ["training_rows", "params:feature_selection"], "scaled_training_rows",
+             name="robust_scale"),
         node(nodes.score_relevance, ["training_rows", "params:feature_selection"], "relevance",
              name="score_relevance"),
         node(nodes.score_redundancy, ["training_rows", "params:feature_selection"], "feature_redundancy",
