@@ -19,7 +19,7 @@ help:
 	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, kedro run"
 	@echo "make test   - install with test extras and run the test suite"
 	@echo "make bench  - reference vs fast feature extractor benchmark"
-	@echo "make viz    - build the static kedro-viz site into build/viz"
+	@echo "make viz    - build the static kedro-viz site into build/ (kedro viz run: live)"
 	@echo "make mlflow - open the MLflow UI on the runs in mlflow.db"
 
 $(STAMP): pyproject.toml
