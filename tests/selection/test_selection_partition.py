@@ -8,6 +8,7 @@ from gtzan_kedro.audio.features import FEATURE_COLUMNS, KAGGLE_COLUMNS
 from gtzan_kedro.datasets import Skipped
 from gtzan_kedro.pipelines.feature_selection import nodes
 from gtzan_kedro.selection.partition import partition_rows, track_ids
+from gtzan_kedro.selection.relevance import association_to_genres
 
 GENRES = ["blues", "classical", "metal", "pop"]
 PARAMS = {
@@ -66,8 +67,6 @@ def test_training_rows_exclude_the_fault_filtered_test_tracks():
     assert (partition.role == "unused").sum() == 2 * 3
     assert not set(track_ids(training.filename)) & test_tracks
     assert set(training.role) == {"train", "valid"}
-    from gtzan_kedro.selection.relevance import association_to_genres
-
     assert np.isfinite(training[FEATURE_COLUMNS].to_numpy()).all()
     with np.errstate(invalid="ignore"):
         leaked = association_to_genres(table[FEATURE_COLUMNS], table.label, "pearson")["pearson"]
@@ -82,8 +81,6 @@ def test_training_rows_exclude_the_fault_filtered_test_tracks():
 
 
 def _scores(training):
-    from gtzan_kedro.selection.relevance import association_to_genres
-
     rel = association_to_genres(training[FEATURE_COLUMNS], training.label, "spearman").reset_index()
     rel["boruta_decision"] = "confirmed"
     return rel
