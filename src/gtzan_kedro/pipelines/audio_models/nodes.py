@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.base import clone
 from sklearn.inspection import permutation_importance
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -127,8 +128,11 @@ def _fit_split(model: dict, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, 
                                estimator[-1].history_, classes=estimator.classes_)
     # scikit-learn models have no early stopping: validation rows join the training rows
     rows = split.fit
-    if hasattr(estimator, "param_grid"):
+    if hasattr(estimator, "param_grid") and isinstance(estimator.cv, StratifiedGroupKFold):
         estimator.fit(X.iloc[rows], y[rows], groups=groups[rows])
+        info = {"best_params": estimator.best_params_}
+    elif hasattr(estimator, "param_grid"):
+        estimator.fit(X.iloc[rows], y[rows])
         info = {"best_params": estimator.best_params_}
     else:
         estimator.fit(X.iloc[rows], y[rows])
@@ -305,7 +309,8 @@ def select_best_model(comparison: pd.DataFrame, tables: dict[str, pd.DataFrame],
     X = table[FEATURE_COLUMNS].astype(float)
     y = np.asarray(table["label"], dtype=object)
     if hasattr(estimator, "param_grid"):
-        estimator.fit(X, y, groups=track_ids(table["filename"]))
+        grouped = isinstance(estimator.cv, StratifiedGroupKFold)
+        estimator.fit(X, y, **({"groups": track_ids(table["filename"])} if grouped else {}))
         estimator = estimator.best_estimator_
     else:
         estimator.fit(X, y)

@@ -1,0 +1,106 @@
+"""audio_models: the evaluate node on real rows, and `kedro run --pipeline audio_models_30s`
+end to end on a tiny 30-s table without the split file (the protocol is then skipped)."""
+
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gtzan_kedro.audio.features import FEATURE_COLUMNS
+from gtzan_kedro.pipelines.audio_models.nodes import evaluate_model
+from gtzan_kedro.pipelines.audio_models.pipeline import create_pipeline, create_pipeline_30s
+
+EVALUATION = {"protocols": {"30s": ["holdout", "fault_filtered"],
+                            "3s": ["holdout", "fault_filtered", "leaky_segments"]},
+              "n_splits": 2, "permutation_repeats": 1, "log_models": False}
+
+TINY_PARAMS = """
+audio_models:
+  evaluation: {n_splits: 2, permutation_repeats: 1, log_models: false}
+  models:
+    mlp_nadam3: {epochs: 1}
+    mlp_wide5_l1l2: {epochs: 1}
+    mlp_deep3_l2: {epochs: 1}
+    mlp_pyramid: {epochs: 1}
+    mlp_tanh50: {epochs: 1}
+    mlp_relu4: {epochs: 1}
+    mlp_no_mfcc: {epochs: 1}
+    mlp_tuned: {epochs: 1, tuner: {max_trials: 1, epochs: 1}}
+    random_forest: {params: {model__n_estimators: 5}, grid: {model__max_features: [sqrt]}, cv: 2}
+    extra_trees: {params: {model__n_estimators: 5}, grid: {model__max_features: [sqrt]}, cv: 2}
+    svm: {grid: {model__C: [1]}, cv: 2}
+    svm_unscaled: {grid: {model__C: [1]}, cv: 2}
+    svm_quantile: {grid: {model__C: [1]}, cv: 2}
+    soft_vote:
+      members: {svm_quantile: {model__C: 1}, logistic_regression: {model__C: 0.5},
+                extra_trees: {model__n_estimators: 5}}
+"""
+
+
+def test_pipelines_are_namespaced_per_model_and_table():
+    both, only_30s = create_pipeline(), create_pipeline_30s()
+    namespaces = {n.namespace for n in only_30s.nodes if n.namespace}
+    assert "audio_models_30s.svm" in namespaces and "audio_models_30s.mlp_tuned" in namespaces
+    assert not any(ns.startswith("audio_models_3s") for ns in namespaces)
+    assert "features_3_sec" not in only_30s.inputs() and "features_30_sec" in only_30s.inputs()
+    assert {"features_3_sec", "features_30_sec"} <= both.inputs()
+    assert "best_audio_model" in only_30s.outputs()
+
+
+def test_evaluate_model_scores_both_protocols_on_segments(kaggle_30s, shared_data):
+    """A 3-s-like table (the 30-s rows split into fake segments) under all three protocols."""
+    base = kaggle_30s.groupby("label").head(8).reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    segments = []
+    for k in range(3):
+        part = base.copy()
+        part["filename"] = part.filename.str.replace(".wav", f".{k}.wav", regex=False)
+        part[FEATURE_COLUMNS] = part[FEATURE_COLUMNS] * rng.normal(1, 0.02, size=part[FEATURE_COLUMNS].shape)
+        segments.append(part)
+    table = pd.concat(segments, ignore_index=True)
+    split_table = pd.read_csv(shared_data("gtzan/fault_filtered_split.csv"))
+    rows, per_split, figures = evaluate_model(
+        table, split_table, None, False, EVALUATION,
+        {"kind": "random_forest", "params": {"model__n_estimators": 20}, "grid": {}}, "3s",
+        "random_forest")
+    assert list(rows.protocol) == ["holdout", "fault_filtered", "leaky_segments"]
+    assert rows.loc[rows.protocol == "holdout", "accuracy_mean"].item() > 0.3  # chance: 0.1
+    assert rows["song_accuracy_vote_mean"].notna().all()
+    assert len(per_split) == 2 + 1 + 2
+    assert {"confusion_holdout.png", "importance_impurity.png", "importance_permutation.png"} <= set(figures)
+
+
+def test_use_selected_features_without_the_file_is_a_clear_error(kaggle_30s):
+    with pytest.raises(ValueError, match="selected_features.json"):
+        evaluate_model(kaggle_30s.head(40), None, None, True, EVALUATION,
+                       {"kind": "svm"}, "30s", "svm")
+
+
+@pytest.mark.e2e
+def test_audio_models_30s_runs_with_only_the_30s_table(kedro_project, kaggle_30s):
+    tiny = kaggle_30s.groupby("label").head(6)
+    tiny.to_csv(kedro_project.path / "data/03_primary/features_30_sec.csv", index=False)
+    kedro_project.write_conf("local/parameters_audio_models.yml", TINY_PARAMS)
+    proc = kedro_project.run("--pipeline", "audio_models_30s")
+    assert "fault_filtered skipped" in proc.stdout + proc.stderr
+    reporting = kedro_project.path / "data/08_reporting"
+    table = pd.read_csv(reporting / "model_comparison.csv")
+    assert list(table.columns[:8]) == ["model", "features", "protocol", "n_splits", "accuracy_mean",
+                                       "accuracy_std", "auroc_mean", "auprc_mean"]
+    expected = {"mlp_nadam3", "mlp_wide5_l1l2", "mlp_deep3_l2", "mlp_pyramid", "mlp_tanh50",
+                "mlp_relu4", "mlp_tuned", "mlp_no_mfcc", "random_forest", "extra_trees", "svm",
+                "svm_unscaled", "svm_quantile", "soft_vote"}
+    assert set(table.model) == expected and set(table.protocol) == {"holdout"}
+    assert (table.n_splits == 2).all() and table.accuracy_mean.between(0, 1).all()
+    assert (reporting / "model_comparison.md").exists()
+    assert (reporting / "audio_models_30s/svm/confusion_holdout.png").stat().st_size > 1000
+    assert (reporting / "audio_models_30s/random_forest/importance_permutation.png").exists()
+    with open(kedro_project.path / "data/06_models/best_audio_model.pkl", "rb") as handle:
+        import joblib
+
+        bundle = joblib.load(handle)
+    proba = bundle["model"].predict_proba(tiny[bundle["feature_columns"]])
+    assert proba.shape == (len(tiny), 10) and bundle["classes"] == sorted(tiny.label.unique())
+    # the reporting pipeline draws the chart from the accumulated table
+    kedro_project.run("--pipeline", "reporting")
+    assert (reporting / "model_accuracy.png").stat().st_size > 1000
