@@ -60,6 +60,8 @@ def write_tiny_inputs(root: Path, sr: int = 22050) -> list[str]:
                 feats = rng.normal(g, 1.0, len(FEATURE_COLUMNS))
                 rows_3s.append({"filename": f"{stem}.{s}.wav", "length": 66149,
                                 **dict(zip(FEATURE_COLUMNS, feats)), "label": genre})
+    for layer in ("02_intermediate", "03_primary"):
+        (data / layer).mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows_valid).to_csv(data / "02_intermediate" / "valid_tracks.csv", index=False)
     pd.DataFrame(rows_split).to_csv(data / "01_raw" / "gtzan" / "fault_filtered_split.csv", index=False)
     pd.DataFrame(rows_3s).to_csv(data / "03_primary" / "features_3_sec.csv", index=False)
