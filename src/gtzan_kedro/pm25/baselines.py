@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
 
-from gtzan_kedro.pm25.features import INPUT_TARGET, TARGET, ChronoSplit, lag_matrix, targets, window_origins
+from gtzan_kedro.pm25.features import (
+    INPUT_TARGET,
+    TARGET,
+    ChronoSplit,
+    lag_matrix,
+    lead_columns,
+    targets,
+    window_origins,
+)
 
 
 class NonNegativeRidge(Ridge):
@@ -81,18 +89,22 @@ def ridge_forecasts(
     lags: int,
     alpha: float,
     features: str,
+    weather_at_target: list[str] | None = None,
 ) -> pd.DataFrame:
     """One ridge per horizon on the last ``lags`` hours of scaled pm2.5 plus every scaled
-    input at the origin; fitted on all training targets (train + validation tail)."""
-    origins = window_origins(inputs, lags)
+    input at the origin (``weather_at_target`` columns taken at the target hour instead);
+    fitted on all training targets (train + validation tail)."""
     pm_col = input_columns.index(INPUT_TARGET)
-    design = np.hstack([lag_matrix(inputs[:, pm_col], origins, lags), inputs[origins]])
     observed = frame[TARGET].to_numpy(dtype=float)
-    y = targets(observed / target_scale, origins, horizons)
-    forecasts = np.empty_like(y)
-    for j, h in enumerate(horizons):
-        fit = (origins + h < split.test_start) & np.isfinite(y[:, j])
-        model = NonNegativeRidge(alpha=alpha).fit(design[fit], y[fit, j])
-        forecasts[:, j] = model.predict(design) * target_scale
-    return prediction_frame(frame.index, origins, horizons, forecasts, observed, split,
-                            model="ridge_lags", features=features)
+    parts = []
+    for h in horizons:
+        shifted = lead_columns(inputs, input_columns, weather_at_target, h) if weather_at_target else inputs
+        origins = window_origins(shifted, lags, min_horizon=h)
+        design = np.hstack([lag_matrix(shifted[:, pm_col], origins, lags), shifted[origins]])
+        y = targets(observed / target_scale, origins, [h])[:, 0]
+        fit = (origins + h < split.test_start) & np.isfinite(y)
+        model = NonNegativeRidge(alpha=alpha).fit(design[fit], y[fit])
+        forecasts = (model.predict(design) * target_scale).reshape(-1, 1)
+        parts.append(prediction_frame(frame.index, origins, [h], forecasts, observed, split,
+                                      model="ridge_lags", features=features))
+    return pd.concat(parts, ignore_index=True)

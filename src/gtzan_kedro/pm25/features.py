@@ -116,3 +116,15 @@ def targets(target: np.ndarray, origins: np.ndarray, horizons: list[int]) -> np.
 def lag_matrix(series: np.ndarray, origins: np.ndarray, lags: int) -> np.ndarray:
     """The last ``lags`` values of ``series`` up to each origin (oldest first): (m, lags)."""
     return windows(series.reshape(-1, 1), origins, lags)[:, :, 0]
+
+
+def lead_columns(inputs: np.ndarray, columns: list[str], lead: list[str], hours: int) -> np.ndarray:
+    """Copy of ``inputs`` whose ``lead`` columns are moved ``hours`` earlier, so the row of
+    an origin carries the weather of its target hour (a stand-in for a weather forecast:
+    observed future weather, hence an optimistic bound). The last rows become NaN."""
+    out = inputs.copy()
+    idx = [columns.index(c) for c in lead]
+    out[:, idx] = np.nan
+    if hours < len(inputs):
+        out[: len(inputs) - hours, idx] = inputs[hours:, idx]
+    return out

@@ -25,6 +25,7 @@ from gtzan_kedro.pm25.features import (  # noqa: E402
     add_model_features,
     chronological_split,
     fit_scalers,
+    lead_columns,
     scaled_inputs,
     targets,
     window_origins,
@@ -34,6 +35,10 @@ from gtzan_kedro.pm25.metrics import METRIC_COLUMNS, forecast_metrics  # noqa: E
 from gtzan_kedro.pm25.quality import clean_prsa  # noqa: E402
 
 logger = logging.getLogger(__name__)
+
+# Feature-set label of models that see the observed weather of the target hour (a stand-in
+# for a weather forecast), so they are never mistaken for causal ones.
+TARGET_WEATHER_SUFFIX = "+target_weather"
 
 
 @contextmanager
@@ -98,12 +103,17 @@ def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.
     frame, chrono, horizons = _indexed(features), _split_of(split), list(params["horizons"])
     parts = [persistence_forecasts(frame, horizons, chrono),
              persistence_forecasts(frame, horizons, chrono, period=24)]
-    for set_name in params["ridge"]["feature_sets"]:
+    ridge = params["ridge"]
+    runs = [(name, None) for name in ridge["feature_sets"]]
+    if ridge.get("weather_at_target"):
+        runs.append((ridge["weather_at_target_set"], list(ridge["weather_at_target"])))
+    for set_name, lead in runs:
         columns = params["feature_sets"][set_name]
         scalers = fit_scalers(frame, columns, chrono)
         parts.append(ridge_forecasts(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale,
-                                     horizons, chrono, int(params["ridge"]["lags"]),
-                                     float(params["ridge"]["alpha"]), features=set_name))
+                                     horizons, chrono, int(ridge["lags"]), float(ridge["alpha"]),
+                                     features=f"{set_name}{TARGET_WEATHER_SUFFIX if lead else ''}",
+                                     weather_at_target=lead))
     predictions = pd.concat(parts, ignore_index=True)
     persistence = predictions[predictions["model"] == "persistence"]
     scale = fit_scalers(frame, [TARGET], chrono).target_scale
@@ -125,7 +135,8 @@ def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_featur
     valid = has_target & (origins + min(horizons_out) >= chrono.valid_start) & (last_target < chrono.test_start)
     model = build_lstm(lookback, n_features, units=units, n_outputs=len(horizons_out),
                        dropout=float(cfg.get("dropout", 0.0)), learning_rate=float(cfg["learning_rate"]),
-                       output_activation=cfg.get("output_activation", "softplus"), seed=seed)
+                       output_activation=cfg.get("output_activation", "softplus"),
+                       skip_connection=bool(cfg.get("skip_connection", False)), seed=seed)
     history = fit_lstm(model, x[fit_idx], y[fit_idx], x[valid], y[valid], epochs=int(cfg["epochs"]),
                        batch_size=int(cfg["batch_size"]), patience=int(cfg["patience"]))
     return model, history, float(np.min(history.history["val_loss"]))
@@ -140,8 +151,10 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
 
     frame, chrono = _indexed(features), _split_of(split)
     horizons = list(params["horizons"])
-    set_name, model_name = cfg["features"], cfg["name"]
-    columns = params["feature_sets"][set_name]
+    model_name = cfg["name"]
+    lead = list(cfg.get("weather_at_target") or [])
+    set_name = cfg["features"] + (TARGET_WEATHER_SUFFIX if lead else "")
+    columns = params["feature_sets"][cfg["features"]]
     scalers = fit_scalers(frame, columns, chrono)
     inputs = scaled_inputs(frame, scalers)
     observed = frame[TARGET].to_numpy(dtype=float)
@@ -150,6 +163,8 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
     unit_grid = cfg["units"] if isinstance(cfg["units"], list) and isinstance(cfg["units"][0], list) else [cfg["units"]]
     # One multi-output model for all horizons, or (the report's way) one model per horizon.
     groups = [horizons] if cfg.get("joint_horizons", False) else [[h] for h in horizons]
+    if lead and len(groups[0]) > 1:
+        raise ValueError(f"{model_name}: weather_at_target needs joint_horizons: false (one lead per model)")
     seed = int(params.get("seed", 0))
 
     persistence = persistence_forecasts(frame, horizons, chrono)
@@ -158,9 +173,10 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
         for group in groups:
             best = None
             grid = list(itertools.product(lookbacks, unit_grid))
+            group_inputs = lead_columns(inputs, columns, lead, group[0]) if lead else inputs
             for lookback, units in tqdm(grid, desc=f"{model_name} {set_name} h{group}", disable=len(grid) == 1):
-                origins = window_origins(inputs, lookback)
-                x = windows(inputs, origins, lookback)
+                origins = window_origins(group_inputs, lookback, min_horizon=min(group))
+                x = windows(group_inputs, origins, lookback)
                 y = targets(scaled_target, origins, group)
                 logger.info("%s %s horizons %s: lookback %d, units %s, %d windows", model_name, set_name,
                             group, lookback, units, len(origins))
@@ -250,13 +266,13 @@ def plot_pm25_forecasts(
     zoom, axes = plt.subplots(len(horizons), 1, figsize=(13, 2.8 * len(horizons)), sharex=True, squeeze=False)
     for ax, horizon in zip(axes[:, 0], horizons):
         ax.plot(test.loc[week].index, test.loc[week].to_numpy(), color="k", lw=1.4, label="observed")
-        for model, style in ((chosen, "-"), (("persistence", "pm2.5"), ":"), (_best_model(metrics, horizon), "--")):
+        shown = {chosen: "-", ("persistence", "pm2.5"): ":"}
+        shown.setdefault(_best_model(metrics, horizon), "--")
+        for model, style in shown.items():
             forecast = series(model, horizon).loc[week]
             ax.plot(forecast.index, forecast.to_numpy(), ls=style, lw=1.1, label=f"{model[0]} ({model[1]})")
         ax.set(ylabel="ug/m3", title=f"{horizon} h ahead")
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles))
-        ax.legend(unique.values(), unique.keys(), fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper left")
     zoom.suptitle(f"A test week ({week.start:%Y-%m-%d} .. {week.stop:%Y-%m-%d})")
     zoom.tight_layout()
 

@@ -13,7 +13,7 @@ from gtzan_kedro.pipelines.pm25_forecast.nodes import (
 )
 
 # Each LSTM is the same template under its own namespace (kedro-viz collapses them).
-LSTM_MODELS = ("report_lstm_11", "report_lstm_6", "strong_lstm")
+LSTM_MODELS = ("report_lstm_11", "report_lstm_6", "strong_lstm", "strong_lstm_target_weather")
 
 
 def _lstm_template() -> Pipeline:
