@@ -69,6 +69,9 @@ def test_mlflow_run_uri_pyfunc_and_sklearn_flavor(model_30s, kaggle_estimator, t
     with mlflow.start_run() as run:
         log_genre_model(predictor)
         mlflow.sklearn.log_model(kaggle_estimator, name="sk", metadata={"features": "30s"})
+    with mlflow.start_run(tags={"model": "logreg", "features": "30s"}) as tagged:  # audio_models' way
+        mlflow.sklearn.log_model(kaggle_estimator, name="model")
+    assert load_predictor(f"runs:/{tagged.info.run_id}/model").segment_seconds == 30.0
     from_pyfunc = load_predictor(f"runs:/{run.info.run_id}/genre_model")
     assert isinstance(from_pyfunc, GenrePredictor)
     assert from_pyfunc.classes == predictor.classes and from_pyfunc.segment_seconds == 30.0

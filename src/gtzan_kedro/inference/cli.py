@@ -25,10 +25,15 @@ def predict(paths: tuple[str, ...], model: str | None, fmt: str, env: str | None
     vote is shown too). A file that cannot be used is reported with its reason; the others
     are still classified and the exit code is 1.
     """
+    import warnings
+
     from gtzan_kedro.audio.io import find_audio_files
     from gtzan_kedro.inference import report
     from gtzan_kedro.inference.resolve import ModelNotFound, resolve_predictor
 
+    # Library deprecation notices (e.g. scikit-learn's on a pickled SVC) are for the model's
+    # author, not for someone classifying a song.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     files = find_audio_files(paths)
     if not files:
         click.echo("error: no audio files found in " + ", ".join(paths), err=True)

@@ -99,7 +99,10 @@ def _load_mlflow_predictor(uri: str) -> GenrePredictor:
         predictor = inner.predictor  # unpickled afresh on every load: ours to relabel
         predictor.description = f"{uri}: {predictor.description}" if predictor.description else uri
         return predictor
-    metadata = pyfunc_model.metadata.metadata or {}
+    metadata = dict(pyfunc_model.metadata.metadata or {})
+    if "features" not in metadata and "segment_seconds" not in metadata:
+        # audio_models tags each model's run with its feature table ("30s" or "3s")
+        metadata.update(_run_features_tag(pyfunc_model.metadata.run_id))
     flavors = pyfunc_model.metadata.flavors
     try:
         if "sklearn" in flavors:
@@ -115,6 +118,18 @@ def _load_mlflow_predictor(uri: str) -> GenrePredictor:
         return as_predictor({"model": estimator, **metadata}, description=uri)
     except (TypeError, ValueError) as exc:
         raise ModelNotFound(f"{uri}: {exc}") from None
+
+
+def _run_features_tag(run_id: str | None) -> dict:
+    if not run_id:
+        return {}
+    from mlflow import MlflowClient
+
+    try:
+        tags = MlflowClient().get_run(run_id).data.tags
+    except Exception:  # the run may live in a store we cannot reach; 3-s is the default
+        return {}
+    return {"features": tags["features"]} if tags.get("features") else {}
 
 
 def _first_line(exc: BaseException) -> str:
