@@ -163,15 +163,19 @@ def _local_candidate(project_root: Path, env: str | None) -> Candidate | None:
 
 
 def _catalog_entry(project_root: Path, env: str | None, name: str) -> dict | None:
-    from kedro.framework.project import settings
-    from kedro.framework.startup import bootstrap_project
+    import warnings
 
+    from kedro.config import OmegaConfigLoader
+
+    from gtzan_kedro import settings  # the project's loader arguments, without bootstrapping
+
+    # bootstrap_project would also install Kedro's rich logging on a plain CLI; not wanted here.
     try:
-        bootstrap_project(project_root)
-        loader = settings.CONFIG_LOADER_CLASS(
-            conf_source=str(project_root / settings.CONF_SOURCE), env=env, **settings.CONFIG_LOADER_ARGS
-        )
-        catalog = loader["catalog"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # omegaconf's resolver deprecation notices
+            loader = OmegaConfigLoader(conf_source=str(project_root / "conf"), env=env,
+                                       **settings.CONFIG_LOADER_ARGS)
+            catalog = loader["catalog"]
     except Exception as exc:  # a broken conf should not hide the MLflow candidates
         logger.warning("could not read the catalog of %s: %s", project_root, exc)
         return None
