@@ -157,17 +157,60 @@ def fast_hpss(D: np.ndarray, magnitude: np.ndarray | None = None,
     S = np.abs(D) if magnitude is None else magnitude
     harm = median_filter_1d(S, kernel_size, axis=-1)
     perc = median_filter_1d(S, kernel_size, axis=-2)
-    # librosa.util.softmask(harm, perc, power=2, split_zeros=True) and its mirror, sharing Z
-    Z = np.maximum(harm, perc)
-    silent = Z < np.finfo(Z.dtype).tiny
-    Z[silent] = 1
-    harm_power = (harm / Z) ** 2
-    perc_power = (perc / Z) ** 2
-    total = harm_power + perc_power
-    total[silent] = 1
-    mask_harm = np.where(silent, 0.5, harm_power / total).astype(S.dtype, copy=False)
-    mask_perc = np.where(silent, 0.5, perc_power / total).astype(S.dtype, copy=False)
-    return D * mask_harm, D * mask_perc
+    harmonic = np.empty(D.shape, D.dtype)
+    percussive = np.empty(D.shape, D.dtype)
+    _apply_soft_masks(np.ravel(D, order="C"), np.ravel(harm, order="C"),
+                      np.ravel(perc, order="C"), np.finfo(S.dtype).tiny,
+                      harmonic.reshape(-1), percussive.reshape(-1))
+    return harmonic, percussive
+
+
+@numba.njit(cache=True, nogil=True)
+def _apply_soft_masks(D, harm, perc, tiny, harmonic, percussive):  # pragma: no cover - jitted
+    """librosa.util.softmask(harm, perc, power=2, split_zeros=True) and its mirror, applied
+    to ``D`` in one pass (numpy's version makes a dozen full-size temporaries)."""
+    for i in range(D.size):
+        h = harm[i]
+        p = perc[i]
+        z = max(h, p)
+        if z < tiny:  # both filters silent: librosa splits the energy evenly
+            h = p = z = tiny
+        a = (h / z) ** 2
+        b = (p / z) ** 2
+        harmonic[i] = D[i] * (a / (a + b))
+        percussive[i] = D[i] * (b / (b + a))
+
+
+@numba.njit(cache=True, nogil=True)
+def _spectral_shape(S, freq, roll_percent, tiny, centroid, bandwidth, rolloff):  # pragma: no cover
+    """librosa's spectral centroid, bandwidth (p=2) and rolloff of each frame of ``S``
+    (bins x frames) in one pass; librosa normalizes S twice and builds full-size
+    temporaries for each, a third of the fast path's time."""
+    n_bins, n_frames = S.shape
+    for t in range(n_frames):
+        total = 0.0
+        weighted = 0.0
+        running = S.dtype.type(0)  # float32 running sum: bit-for-bit numpy's cumsum
+        for f in range(n_bins):
+            total += S[f, t]
+            weighted += freq[f] * S[f, t]
+        norm = total if total >= tiny else 1.0  # librosa.util.normalize leaves silence as is
+        c = weighted / norm
+        spread = 0.0
+        for f in range(n_bins):
+            spread += S[f, t] / norm * (freq[f] - c) ** 2
+        centroid[t] = c
+        bandwidth[t] = spread**0.5
+        last = S.dtype.type(0)
+        for f in range(n_bins):
+            last += S[f, t]
+        threshold = roll_percent * last
+        rolloff[t] = freq[n_bins - 1]
+        for f in range(n_bins):
+            running += S[f, t]
+            if running >= threshold:
+                rolloff[t] = freq[f]
+                break
 
 
 def fast_features_batch(
@@ -185,14 +228,17 @@ def fast_features_batch(
     D = librosa.stft(clips, n_fft=n_fft, hop_length=hop_length)
     magnitude = np.abs(D)
     power = magnitude**2
-    centroid = librosa.feature.spectral_centroid(S=magnitude, sr=sr, n_fft=n_fft)
+    frames = magnitude.reshape(-1, *magnitude.shape[-2:])
+    shape = np.empty((3, frames.shape[0], frames.shape[-1]))
+    freq = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
+    tiny = np.finfo(magnitude.dtype).tiny
+    for i, S in enumerate(frames):
+        _spectral_shape(S, freq, magnitude.dtype.type(0.85), tiny, *shape[:, i])
     per_frame = {
         "rms": librosa.feature.rms(y=clips),  # framed on y, unwindowed: the S path differs
-        "spectral_centroid": centroid,
-        "spectral_bandwidth": librosa.feature.spectral_bandwidth(
-            S=magnitude, sr=sr, n_fft=n_fft, centroid=centroid
-        ),
-        "rolloff": librosa.feature.spectral_rolloff(S=magnitude, sr=sr, n_fft=n_fft),
+        "spectral_centroid": shape[0],
+        "spectral_bandwidth": shape[1],
+        "rolloff": shape[2],
         "zero_crossing_rate": librosa.feature.zero_crossing_rate(clips),
     }
     # one inverse STFT for both components: halves librosa's per-call block overhead
