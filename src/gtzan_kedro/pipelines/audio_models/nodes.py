@@ -1,5 +1,5 @@
 """Nodes of audio_models: fit and score one model on one feature table under each protocol,
-collect the comparison rows, and refit the best model for `gtzan predict`."""
+and refit the best model for `gtzan predict`."""
 
 from __future__ import annotations
 
@@ -268,8 +268,8 @@ def _evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
                     importances["impurity"], f"{model_name} [{features}]: mean decrease in impurity")
             if "permutation" in importances:
                 protocol_figures["importance_permutation.png"] = importance_figure(
-                    importances["permutation"], f"{model_name} [{features}]: permutation importance "
-                    f"(accuracy drop, {splits[0].name} test rows)", errors=importances["permutation_std"])
+                    importances["permutation"], f"{model_name} [{features}]: permutation importance\n"
+                    f"(accuracy drop on {splits[0].name} test rows)", errors=importances["permutation_std"])
         _log_mlflow(f"{model_name}/{features}/{protocol}", model, result, protocol_figures,
                     evaluation.get("log_models", True))
         figures.update(protocol_figures)
@@ -278,25 +278,26 @@ def _evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
                                                  protocol=protocol))
         logger.info("%s [%s] %s: accuracy %.3f +- %.3f over %d splits", model_name, features,
                     protocol, result.row["accuracy_mean"], result.row["accuracy_std"], len(splits))
-    per_split_frame = pd.concat(per_split, ignore_index=True) if per_split else pd.DataFrame()
+    per_split_frame = (pd.concat(per_split, ignore_index=True) if per_split else
+                       pd.DataFrame(columns=["split", "accuracy", "model", "features", "protocol"]))
     return comparison_frame(rows), per_split_frame, figures
 
 
-def collect_rows(*frames: pd.DataFrame) -> pd.DataFrame:
-    """All models' comparison rows as one table (upserted into model_comparison.csv)."""
-    frames = [f for f in frames if f is not None and not f.empty]
-    return comparison_frame(pd.concat(frames, ignore_index=True).to_dict("records")) if frames \
-        else comparison_frame([])
-
-
-def select_best_model(comparison: pd.DataFrame, tables: dict[str, pd.DataFrame],
+def select_best_model(per_split: list[pd.DataFrame], tables: dict[str, pd.DataFrame],
                       models: dict[str, dict], evaluation: dict[str, Any]) -> dict[str, Any]:
-    """Refit the scikit-learn model with the best holdout accuracy on all rows of the finest
-    feature table (3-s when present), for `gtzan predict`."""
-    candidates = comparison[(comparison["protocol"] == "holdout")
-                            & comparison["model"].map(lambda m: m in models
-                                                      and models[m]["kind"] not in ("mlp", "mlp_tuned")
-                                                      and not models[m].get("drop_mfcc"))]
+    """Refit the scikit-learn model with the best mean holdout accuracy (from the per-split
+    metrics) on all rows of the finest feature table (3-s when present), for `gtzan predict`."""
+    frames = [f for f in per_split if f is not None and not f.empty]
+    if not frames:
+        raise ValueError("no per-split metrics: no model was scored, nothing to save")
+    comparison = (pd.concat(frames, ignore_index=True)
+                  .groupby(["model", "features", "protocol"], as_index=False)["accuracy"].mean()
+                  .rename(columns={"accuracy": "accuracy_mean"}))
+    eligible = comparison["model"].map(lambda m: m in models
+                                       and models[m]["kind"] not in ("mlp", "mlp_tuned")
+                                       and not models[m].get("drop_mfcc"))
+    candidates = comparison[(comparison["protocol"] == "holdout") & eligible
+                            & comparison["features"].isin(list(tables))]
     features = "3s" if "3s" in set(candidates["features"]) else "30s"
     candidates = candidates[candidates["features"] == features]
     if candidates.empty:

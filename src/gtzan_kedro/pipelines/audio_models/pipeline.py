@@ -7,7 +7,7 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from gtzan_kedro.pipelines.audio_models.nodes import collect_rows, evaluate_model, select_best_model
+from gtzan_kedro.pipelines.audio_models.nodes import evaluate_model, select_best_model
 
 COMMON_MODELS = ("mlp_wide5_l1l2", "mlp_deep3_l2", "mlp_pyramid", "mlp_tanh50", "mlp_relu4",
                  "mlp_tuned", "mlp_no_mfcc", "random_forest", "extra_trees", "svm", "svm_unscaled",
@@ -48,22 +48,24 @@ def _model_template(features: str, model: str) -> Pipeline:
 
 
 def _best_model(features: tuple[str, ...]) -> Pipeline:
-    def best(comparison, models, evaluation, *tables):
-        return select_best_model(comparison, dict(zip(features, tables)), models, evaluation)
+    per_split = [f"audio_models_{f}.{m}.per_split_metrics" for f in features for m in MODELS[f]]
+
+    def best(models, evaluation, *frames):
+        tables = dict(zip(features, frames[:len(features)]))
+        return select_best_model(list(frames[len(features):]), tables, models, evaluation)
 
     best.__name__ = "select_best_model"
     best.__doc__ = select_best_model.__doc__
-    return Pipeline([node(best, ["audio_models_comparison", "params:audio_models.models",
-                                 "params:audio_models.evaluation", *(TABLES[f] for f in features)],
+    return Pipeline([node(best, ["params:audio_models.models", "params:audio_models.evaluation",
+                                 *(TABLES[f] for f in features), *per_split],
                           "best_audio_model", name="select_best_audio_model")])
 
 
 def _build(features: tuple[str, ...]) -> Pipeline:
+    """Each model's rows are upserted into model_comparison.csv as soon as it is scored, so
+    partial runs (``--namespaces``) and parallel runs keep what they finished."""
     models = sum((_model_template(f, m) for f in features for m in MODELS[f]), Pipeline([]))
-    rows = [f"audio_models_{f}.{m}.comparison_rows" for f in features for m in MODELS[f]]
-    collect = Pipeline([node(collect_rows, rows, "audio_models_comparison",
-                             name="collect_audio_model_rows")])
-    return models + collect + _best_model(features)
+    return models + _best_model(features)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
