@@ -96,12 +96,15 @@ def test_windows_end_at_the_origin_and_skip_gaps():
     assert np.isnan(y[-1, 1])  # origin 8 + 2 h is past the end
 
 
-@pytest.mark.parametrize("skip_connection", [False, True])
-def test_lstm_forecasts_are_non_negative_even_for_adversarial_inputs(skip_connection):
+@pytest.mark.parametrize(("activation", "skip_connection", "persistence_column"),
+                         [("softplus", False, None), ("softplus", True, None), ("relu", False, 0)])
+def test_lstm_forecasts_are_non_negative_even_for_adversarial_inputs(activation, skip_connection,
+                                                                     persistence_column):
     from gtzan_kedro.models.lstm import build_lstm
 
     rng = np.random.default_rng(0)
-    model = build_lstm(lookback=4, n_features=3, units=2, n_outputs=3, skip_connection=skip_connection)
+    kwargs = {"skip_connection": skip_connection, "persistence_column": persistence_column}
+    model = build_lstm(lookback=4, n_features=3, units=2, n_outputs=3, output_activation=activation, **kwargs)
     # Push the pre-activation hard negative: large weights and inputs of both signs.
     for layer in model.layers:
         if layer.weights:
@@ -111,8 +114,7 @@ def test_lstm_forecasts_are_non_negative_even_for_adversarial_inputs(skip_connec
     forecasts = model.predict(adversarial, verbose=0)
     assert np.isfinite(forecasts).all()
     assert (forecasts >= 0).all()
-    linear = build_lstm(lookback=4, n_features=3, units=2, n_outputs=3, output_activation="linear",
-                        skip_connection=skip_connection)
+    linear = build_lstm(lookback=4, n_features=3, units=2, n_outputs=3, output_activation="linear", **kwargs)
     linear.set_weights(model.get_weights())
     assert (linear.predict(adversarial, verbose=0) < 0).any()  # the activation is what protects
 

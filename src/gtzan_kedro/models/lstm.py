@@ -31,6 +31,7 @@ def build_lstm(
     learning_rate: float = 0.01,
     output_activation: str = "softplus",
     skip_connection: bool = False,
+    persistence_column: int | None = None,
     seed: int = 0,
 ):
     """A stacked LSTM -> Dense(n_outputs) forecaster compiled with Adam and (masked) MSE.
@@ -39,7 +40,9 @@ def build_lstm(
     activation (softplus by default) keeps forecasts >= 0 in a target space where 0 is 0 ug/m3.
     ``skip_connection`` adds a linear map of the window's last hour before that activation
     (LSTNet's autoregressive highway), so persistence-like behaviour need not be learnt
-    through the LSTM's saturating gates.
+    through the LSTM's saturating gates. ``persistence_column`` (the scaled PM2.5 input, on
+    the target's scale) starts the model as persistence: the LSTM then learns the change,
+    and a ReLU output is alive from the first step.
     """
     import keras
 
@@ -56,6 +59,11 @@ def build_lstm(
     if skip_connection:
         last_hour = keras.layers.Lambda(lambda w: w[:, -1, :], name="last_hour")(inputs)
         head = keras.layers.Add(name="highway")([head, keras.layers.Dense(n_outputs, name="linear_ar")(last_hour)])
+    if persistence_column is not None:
+        last_value = keras.layers.Lambda(lambda w: w[:, -1, persistence_column:persistence_column + 1],
+                                         name="last_pm25")(inputs)
+        persistence = keras.layers.Dense(n_outputs, kernel_initializer="ones", name="persistence")(last_value)
+        head = keras.layers.Add(name="change")([head, persistence])
     outputs = keras.layers.Activation(output_activation, name="pm25_scaled")(head)
     model = keras.Model(inputs, outputs, name=f"lstm_{'x'.join(map(str, layer_units))}_L{lookback}")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss)

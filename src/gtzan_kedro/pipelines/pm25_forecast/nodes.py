@@ -20,6 +20,7 @@ from tqdm.auto import tqdm  # noqa: E402
 
 from gtzan_kedro.pm25.baselines import persistence_forecasts, prediction_frame, ridge_forecasts  # noqa: E402
 from gtzan_kedro.pm25.features import (  # noqa: E402
+    INPUT_TARGET,
     TARGET,
     ChronoSplit,
     add_model_features,
@@ -123,7 +124,7 @@ def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.
     return predictions
 
 
-def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_features, seed):
+def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_features, pm_column, seed):
     """Build and train one LSTM on windows whose targets fall in fit / validation rows."""
     from gtzan_kedro.models.lstm import build_lstm, fit_lstm
 
@@ -136,7 +137,9 @@ def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_featur
     model = build_lstm(lookback, n_features, units=units, n_outputs=len(horizons_out),
                        dropout=float(cfg.get("dropout", 0.0)), learning_rate=float(cfg["learning_rate"]),
                        output_activation=cfg.get("output_activation", "softplus"),
-                       skip_connection=bool(cfg.get("skip_connection", False)), seed=seed)
+                       skip_connection=bool(cfg.get("skip_connection", False)),
+                       persistence_column=pm_column if cfg.get("persistence_residual", False) else None,
+                       seed=seed)
     history = fit_lstm(model, x[fit_idx], y[fit_idx], x[valid], y[valid], epochs=int(cfg["epochs"]),
                        batch_size=int(cfg["batch_size"]), patience=int(cfg["patience"]))
     return model, history, float(np.min(history.history["val_loss"]))
@@ -181,7 +184,7 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
                 logger.info("%s %s horizons %s: lookback %d, units %s, %d windows", model_name, set_name,
                             group, lookback, units, len(origins))
                 model, history, val_loss = _fit_one(x, y, origins, chrono, group, cfg, lookback, units,
-                                                    len(columns), seed)
+                                                    len(columns), columns.index(INPUT_TARGET), seed)
                 summary.append({"horizons": str(group), "lookback": lookback, "units": str(units),
                                 "val_loss": val_loss, "epochs": len(history.history["val_loss"])})
                 if best is None or val_loss < best[0]:
@@ -234,7 +237,8 @@ def plot_pm25_forecasts(
     everything["timestamp"] = pd.to_datetime(everything["timestamp"])
     frame = _indexed(features)
     valid_start, test_start = pd.Timestamp(split["valid_start_hour"]), pd.Timestamp(split["test_start_hour"])
-    lstm_metrics = metrics[metrics["model"].str.contains("lstm")]
+    causal = ~metrics["features"].str.endswith(TARGET_WEATHER_SUFFIX)
+    lstm_metrics = metrics[metrics["model"].str.contains("lstm") & causal]
     chosen = _best_model(lstm_metrics if len(lstm_metrics) else metrics, 1)
 
     def series(model: tuple[str, str], horizon: int) -> pd.Series:

@@ -1,0 +1,56 @@
+"""`kedro run --pipeline pm25_forecast` end to end on a small, damaged synthetic PRSA file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from gtzan_kedro.pm25.metrics import METRIC_COLUMNS
+from gtzan_kedro.pm25.synth import synthetic_prsa
+
+TINY = """
+pm25_forecast:
+  ridge: {lags: 12}
+  report_lstm_11: {epochs: 1, batch_size: 256}
+  report_lstm_6: {epochs: 1, batch_size: 256}
+  strong_lstm: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
+  strong_lstm_target_weather: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
+"""
+
+
+@pytest.mark.e2e
+def test_pm25_forecast_runs_on_a_damaged_synthetic_file(kedro_project):
+    raw = synthetic_prsa(seed=7, start="2013-01-01", end="2013-04-30")
+    damaged = pd.concat([raw.drop(index=[500, 501]), raw.loc[[800]]]).astype({"pm2.5": object})
+    damaged.loc[damaged.index[900], "pm2.5"] = "###"
+    csv = kedro_project.path / "data/01_raw/pm25/PRSA_data_2010.1.1-2014.12.31.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    damaged.to_csv(csv, index=False, na_rep="NA")
+    kedro_project.write_conf("local/parameters_pm25_forecast.yml", TINY)
+
+    kedro_project.run("--pipeline", "pm25_forecast")
+
+    reporting = kedro_project.path / "data/08_reporting"
+    quality = pd.read_csv(reporting / "pm25_data_quality.csv").set_index("check")["count"]
+    assert quality["missing_hour"] == 2
+    assert quality["duplicate_hour"] == 1
+    assert quality["non_numeric_pm2.5"] == 1
+    assert quality["hours_in_series"] == len(raw)
+
+    metrics = pd.read_csv(reporting / "pm25_metrics.csv")
+    assert list(metrics.columns) == METRIC_COLUMNS
+    expected = {
+        ("persistence", "pm2.5"), ("seasonal_persistence_24h", "pm2.5"), ("ridge_lags", "report11"),
+        ("ridge_lags", "full"), ("ridge_lags", "full+target_weather"), ("report_lstm", "report11"),
+        ("report_lstm", "report6"), ("strong_lstm", "full"), ("strong_lstm", "full+target_weather"),
+    }
+    assert set(zip(metrics["model"], metrics["features"])) == expected
+    assert len(metrics) == 3 * len(expected)
+    assert sorted(metrics["horizon_h"].unique()) == [1, 6, 24]
+    assert metrics[["rmse", "mae", "mse_scaled", "persistence_rmse"]].notna().all().all()
+    assert (metrics["rmse"] >= 0).all()
+    for png in ("pm25_forecast_vs_actual.png", "pm25_forecast_week.png", "pm25_error_by_horizon.png"):
+        assert (reporting / png).stat().st_size > 10_000
+
+    predictions = pd.read_parquet(kedro_project.path / "data/07_model_output/pm25_strong_lstm_predictions.parquet")
+    assert (predictions["y_pred"] >= 0).all()
