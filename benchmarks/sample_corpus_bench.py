@@ -65,6 +65,39 @@ def score(table: pd.DataFrame, seed: int = 0) -> dict[str, tuple[float, float]]:
     return out
 
 
+def tempo_agreement(table: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
+    """Per genre: share of clips whose beat_track tempo (the features' ``tempo``) is within 5 %
+    of the intended tempo, or of its double/half (the tracker's octave errors)."""
+    intended = manifest["tempo_bpm"].to_numpy(dtype=float)
+    ratio = table["tempo"].to_numpy(dtype=float) / intended
+    octave_ok = np.min([np.abs(ratio * k - 1) for k in (0.5, 1.0, 2.0)], axis=0) < 0.05
+    return pd.DataFrame({"genre": manifest["genre"].to_numpy(dtype=object),
+                         "exact": np.abs(ratio - 1) < 0.05, "octave": octave_ok}
+                        ).groupby("genre")[["exact", "octave"]].mean().round(2)
+
+
+def plot_mels(path: Path, seed: int, seconds: float = 8.0) -> None:
+    """The first seconds of clip 0 of every genre as log-mel spectrograms, one panel each."""
+    import librosa
+    import librosa.display
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gtzan_kedro.audio.synth import clip_rng, synthesize_clip
+
+    fig, axes = plt.subplots(5, 2, figsize=(14, 14))
+    for ax, genre in zip(axes.ravel(), GENRES):
+        y, meta = synthesize_clip(genre, clip_rng(seed, genre, 0), duration_s=seconds)
+        mel = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=22050), ref=np.max)
+        librosa.display.specshow(mel, sr=22050, x_axis="time", y_axis="mel", ax=ax, cmap="magma")
+        ax.set_title(f"{genre}: {meta['tempo_bpm']:.0f} bpm, {meta['groove']}, {meta['instruments']}", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=70)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-per-genre", type=int, nargs="+", default=[10, 20])
@@ -72,7 +105,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("/tmp/sample_corpus_bench"))
+    parser.add_argument("--plot", type=Path, default=None, help="write a PNG of one mel spectrogram per genre")
     args = parser.parse_args()
+    if args.plot:
+        plot_mels(args.plot, args.seed)
     results = []
     for n in args.n_per_genre:
         root = args.out / f"n{n}_seed{args.seed}"
@@ -85,6 +121,8 @@ def main() -> None:
                             "cv5_accuracy_mean": round(mean, 3), "cv5_accuracy_std": round(std, 3),
                             "synth_cpu_s_per_clip": round(cpu_per_clip, 3)})
         print(pd.DataFrame(results).to_string(index=False), flush=True)
+        print("beat_track tempo within 5 % of the intended tempo (exact / allowing octave errors):")
+        print(tempo_agreement(table, manifest).to_string(), flush=True)
     pd.DataFrame(results).to_csv(args.out / "results.csv", index=False)
 
 

@@ -97,6 +97,8 @@ sample_data:
     assert list(prsa.columns) == PRSA_COLUMNS
     assert len(prsa) == (31 + 28) * 24
     assert set(prsa.cbwd.dropna()) <= {"NE", "NW", "SE", "cv"}
+    prsa_text = (raw / "pm25" / "PRSA_data_2010.1.1-2014.12.31.csv").read_text()
+    assert prsa["pm2.5"].isna().sum() == prsa_text.count(",NA,") > 0  # gaps written as the UCI file does
 
     # A second run keeps every existing file: same bytes, never rewritten (same mtime).
     kept = [*wavs, raw / "pm25" / "PRSA_data_2010.1.1-2014.12.31.csv", real_split]
