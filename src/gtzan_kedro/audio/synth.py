@@ -306,6 +306,7 @@ def _inst_cello(t, f, sr, v):
 
 def _inst_flute(t, f, sr, v):
     ph = _vibrato_phase(t, f, 0.006, 5.0, 0.2)
+    # Seeded by pitch: a cached note must not depend on the clip's generator state.
     breath = 0.03 * np.random.default_rng(int(f)).standard_normal(len(t))
     return (np.sin(2 * np.pi * ph) + 0.2 * np.sin(4 * np.pi * ph) + breath) * _attack_decay(t, 0.06, 1.0, 0.85)
 
@@ -590,7 +591,7 @@ def _play_part(mix: _Mixer, score: _Score, role: str, inst: str, level: float,
                     mix.note(inst, root, t0, d * sd, vel * 0.9, stem)
                     mix.note(inst, top, t0, d * sd, vel * 0.9, stem)
         elif role == "comp_jazz":  # sparse syncopated comping on extended voicings
-            for s in range(0, steps, spb // 1 if spb == 3 else 2):
+            for s in range(0, steps, spb if spb == 3 else 2):
                 if rng.random() < 0.35:
                     chord(bar, s + (2 if spb == 3 and rng.random() < 0.5 else 0), 2.5, vel * rng.uniform(0.5, 1.0),
                           spread=0.01)
