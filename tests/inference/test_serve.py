@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,15 +39,15 @@ def test_pyfunc_reads_paths_and_base64(saved_model, model_3s, clip, tmp_path):
     long_clip = clip(tmp_path / "long.wav", seconds=31.0)
     encoded = base64.b64encode(long_clip.read_bytes()).decode()
     frame = pd.DataFrame({
-        "path": [str(long_clip), None, None],
-        "audio_base64": [None, encoded, base64.b64encode(b"garbage").decode()],
-        "filename": ["long.wav", "upload.wav", "bad.wav"],
+        "path": [str(long_clip), None, None, str(long_clip)],
+        "audio_base64": [None, encoded, base64.b64encode(b"garbage").decode(), None],
+        "filename": ["long.wav", "upload.wav", "bad.wav", np.nan],  # NaN: a record without it
     })
     out = model.predict(frame)
-    assert list(out["filename"]) == ["long.wav", "upload.wav", "bad.wav"]
+    assert list(out["filename"]) == ["long.wav", "upload.wav", "bad.wav", str(long_clip)]
     assert out.loc[0, "genre"] == out.loc[1, "genre"] != ""  # same audio, two transports
     assert out.loc[0, "probability"] == pytest.approx(out.loc[1, "probability"])
-    assert list(out["n_segments"]) == [1, 1, 0]
+    assert list(out["n_segments"]) == [1, 1, 0, 1]
     assert out.loc[2, "error"].startswith("bad.wav: not a readable audio file")
     assert "/tmp" not in out.loc[2, "error"]  # the server's temp file name is not leaked
     with pytest.raises(ValueError, match="'path' or 'audio_base64' column"):

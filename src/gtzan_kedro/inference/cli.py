@@ -43,8 +43,8 @@ def predict(paths: tuple[str, ...], model: str | None, fmt: str, env: str | None
     except ModelNotFound as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    click.echo(f"model: {predictor.description or type(predictor.model).__name__} "
-               f"({len(predictor.classes)} genres, {predictor.segment_seconds:g}-s segments)", err=True)
+    click.echo(f"model: {predictor.description or type(predictor.model).__name__}; "
+               f"{len(predictor.classes)} genres, {predictor.segment_seconds:g}-s segments", err=True)
     results = predictor.predict_paths(files, progress=len(files) > 1 and sys.stderr.isatty())
     if fmt == "json":
         click.echo(report.to_json(results))

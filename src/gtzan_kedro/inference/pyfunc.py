@@ -54,16 +54,14 @@ class GenrePyfuncModel(mlflow.pyfunc.PythonModel):
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
 
     def _predict_row(self, row: dict) -> dict:
-        encoded = row.get(BYTES_COLUMN)
-        path = row.get(PATH_COLUMN)
-        if isinstance(encoded, str) and encoded:
-            name = row.get(NAME_COLUMN) or "upload"
-            result = self._predict_bytes(encoded, str(name))
-        elif isinstance(path, str) and path:
+        encoded, path, name = (_text(row.get(c)) for c in (BYTES_COLUMN, PATH_COLUMN, NAME_COLUMN))
+        if encoded:
+            result = self._predict_bytes(encoded, name or "upload")
+        elif path:
             result = self.predictor.safe_predict_file(path)
-            result["file"] = row.get(NAME_COLUMN) or path
+            result["file"] = name or path
         else:
-            result = {"file": row.get(NAME_COLUMN) or "", "error": "row has neither a path nor audio bytes"}
+            result = {"file": name or "", "error": "row has neither a path nor audio_base64"}
         return flatten_result(result)
 
     def _predict_bytes(self, encoded: str, name: str) -> dict:
@@ -104,6 +102,11 @@ def flatten_result(result: dict) -> dict:
         "segments": json.dumps(result["segments"]),
         "error": "",
     }
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string cell, else None (records missing a column arrive as NaN)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _as_frame(model_input: Any) -> pd.DataFrame:

@@ -157,9 +157,16 @@ def _local_candidate(project_root: Path, env: str | None) -> Candidate | None:
         conf = dict(entry)
         conf[("filepath" if "filepath" in entry else "path")] = str(path)
         obj = DataCatalog.from_config({BEST_MODEL_ENTRY: conf}).load(BEST_MODEL_ENTRY)
-        return as_predictor(obj, description=f"{BEST_MODEL_ENTRY} ({path})")
+        return as_predictor(obj, description=_display_path(path))
 
     return Candidate(str(path), path.stat().st_mtime, load)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _catalog_entry(project_root: Path, env: str | None, name: str) -> dict | None:
