@@ -69,6 +69,7 @@ def test_csv_song_and_segment_rows(model_3s, clip, tmp_path):
     assert list(table.loc[table.level == "segment", "start_s"]) == [0.0, 3.0, 6.0]
     song = table.iloc[0]
     assert song["n_segments"] == 3 and song["genre"] != song["genre_2"] != song["genre_3"]
+    assert result.stdout.splitlines()[1].split(",")[11] == "3"  # a count, not "3.0"
     assert song["probability"] >= song["probability_2"] >= song["probability_3"]
     assert table["error"].isna().all()
 

@@ -49,7 +49,8 @@ def to_csv(results: list[dict]) -> str:
         for seg in result["segments"]:
             rows.append({"file": result["file"], "level": "segment", "start_s": seg["start_s"],
                          "genre": seg["genre"], "probability": round(seg["probability"], 4)})
-    return pd.DataFrame(rows, columns=CSV_COLUMNS).to_csv(index=False)
+    table = pd.DataFrame(rows, columns=CSV_COLUMNS).astype({"n_segments": "Int64"})
+    return table.to_csv(index=False)
 
 
 def predictions_table(results: list[dict]) -> pd.DataFrame:
