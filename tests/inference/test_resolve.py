@@ -19,6 +19,9 @@ from gtzan_kedro.inference.resolve import (
     resolve_predictor,
 )
 
+# Given explicitly, so MLflow skips inferring them in a subprocess (slow, not under test).
+SKLEARN_REQS = ["scikit-learn"]
+
 
 def test_bundle_path_keeps_segment_length_and_classes(model_30s, kaggle_estimator):
     predictor = load_predictor(model_30s)
@@ -68,9 +71,10 @@ def test_mlflow_run_uri_pyfunc_and_sklearn_flavor(model_30s, kaggle_estimator, t
     predictor = load_predictor(model_30s)
     with mlflow.start_run() as run:
         log_genre_model(predictor)
-        mlflow.sklearn.log_model(kaggle_estimator, name="sk", metadata={"features": "30s"})
+        mlflow.sklearn.log_model(kaggle_estimator, name="sk", metadata={"features": "30s"},
+                                 pip_requirements=SKLEARN_REQS)
     with mlflow.start_run(tags={"model": "logreg", "features": "30s"}) as tagged:  # audio_models' way
-        mlflow.sklearn.log_model(kaggle_estimator, name="model")
+        mlflow.sklearn.log_model(kaggle_estimator, name="model", pip_requirements=SKLEARN_REQS)
     assert load_predictor(f"runs:/{tagged.info.run_id}/model").segment_seconds == 30.0
     from_pyfunc = load_predictor(f"runs:/{run.info.run_id}/genre_model")
     assert isinstance(from_pyfunc, GenrePredictor)
