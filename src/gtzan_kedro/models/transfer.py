@@ -8,6 +8,8 @@ from pathlib import Path
 
 import keras
 
+from gtzan_kedro.models.cnn import BN_MOMENTUM
+
 VGG16_NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 VGG16_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
                    + VGG16_NOTOP_FILE)
@@ -141,10 +143,10 @@ def build_alexnet(
     x = layers.Rescaling(1.0 / 255)(x)
     stride = 4 if min(shape[:2]) >= 128 else 1
     x = layers.Conv2D(f(96), 11, strides=stride, padding="same", activation="relu")(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     x = layers.Conv2D(f(256), 5, padding="same", activation="relu")(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     x = layers.Conv2D(f(384), 3, padding="same", activation="relu")(x)
     x = layers.Conv2D(f(384), 3, padding="same", activation="relu")(x)
