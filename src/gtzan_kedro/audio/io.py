@@ -185,4 +185,7 @@ def _short(exc: BaseException) -> str:
     first = text[0] if text else type(exc).__name__
     if first.startswith("Error opening") and "': " in first:
         first = first.split("': ", 1)[1]
+    if "is not a regular file" in first:
+        # libsndfile says this of a file it exists but cannot parse (e.g. text named .mp3)
+        first = "format not recognised"
     return first.rstrip(".")[:200]
