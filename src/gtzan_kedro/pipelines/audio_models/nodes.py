@@ -184,14 +184,19 @@ def _log_mlflow(name: str, model: dict, result: ProtocolResult, figures: dict[st
                 mlflow.log_artifact(str(path))
         if log_model:
             fitted = result.predictions[-1].model
-            if isinstance(fitted, Pipeline) and isinstance(fitted[-1], KerasMLPClassifier):
-                import mlflow.keras
+            try:
+                if isinstance(fitted, Pipeline) and isinstance(fitted[-1], KerasMLPClassifier):
+                    import mlflow.keras
 
-                mlflow.keras.log_model(fitted[-1].model_, name="model")
-            else:
-                import mlflow.sklearn
+                    mlflow.keras.log_model(fitted[-1].model_, name="model")
+                else:
+                    import mlflow.sklearn
 
-                mlflow.sklearn.log_model(fitted, name="model")
+                    # MLflow 3's default skops format refuses fitted trees ("untrusted types")
+                    mlflow.sklearn.log_model(fitted, name="model",
+                                             serialization_format="cloudpickle")
+            except Exception as exc:  # a tracking failure must not discard the scores
+                logger.warning("%s: the fitted model was not logged to MLflow: %s", name, exc)
 
 
 def evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
