@@ -104,3 +104,25 @@ def test_audio_models_30s_runs_with_only_the_30s_table(kedro_project, kaggle_30s
     # the reporting pipeline draws the chart from the accumulated table
     kedro_project.run("--pipeline", "reporting")
     assert (reporting / "model_accuracy.png").stat().st_size > 1000
+
+
+def test_selected_features_are_refitted_inside_each_split(kaggle_30s):
+    table = kaggle_30s.groupby("label").head(6).reset_index(drop=True)
+    selected = {"features": ["mfcc1_mean"], "selector": {"max_features": 5}}
+    evaluation = {**EVALUATION, "protocols": {"30s": ["holdout"]}}
+    rows, per_split, _ = evaluate_model(table, None, selected, True, evaluation,
+                                        {"kind": "svm"}, "30s", "svm")
+    assert rows["selected_features"].all() and rows.loc[0, "n_splits"] == 2
+    # the selector inside a split saw that split's training rows only
+    from gtzan_kedro.evaluation.splits import holdout_splits, track_ids
+    from gtzan_kedro.pipelines.audio_models.nodes import _fit_split, _selector
+    from gtzan_kedro.selection.transformers import FeatureSelector
+
+    X = table[FEATURE_COLUMNS].astype(float)
+    y = np.asarray(table.label, dtype=object)
+    split = holdout_splits(y, track_ids(table.filename), n_splits=1)[0]
+    out = _fit_split({"kind": "svm"}, X, y, track_ids(table.filename), split,
+                     _selector(selected, True), {})
+    expected = FeatureSelector(max_features=5).fit(X.iloc[split.fit], y[split.fit])
+    assert out.model["select"].selected_features_ == expected.selected_features_
+    assert len(expected.selected_features_) <= 5
