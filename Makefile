@@ -35,9 +35,12 @@ PRSA := data/01_raw/pm25/PRSA_data_2010.1.1-2014.12.31.csv
 # The sample data is procedural: written only when data/01_raw has no audio or no PRSA
 # file yet (the pipeline never overwrites or mixes into real data).
 sample: $(STAMP)
-	@if [ -z "$$(find data/01_raw -type f \( -name '*.wav' -o -name '*.mp3' -o -name '*.au' -o -name '*.flac' -o -name '*.ogg' \) -print -quit)" ] || [ ! -f $(PRSA) ]; then \
-		echo "data/01_raw lacks audio or the PRSA file: writing the SYNTHETIC sample data"; \
+	@if [ -z "$$(find data/01_raw -type f \( -name '*.wav' -o -name '*.mp3' -o -name '*.au' -o -name '*.flac' -o -name '*.ogg' \) -print -quit)" ]; then \
+		echo "data/01_raw holds no audio: writing the SYNTHETIC sample corpus (and PRSA file if absent)"; \
 		$(BIN)/kedro run --pipeline sample_data; \
+	elif [ ! -f $(PRSA) ]; then \
+		echo "$(PRSA) is absent: writing a SYNTHETIC PRSA-format file"; \
+		$(BIN)/kedro run --pipeline sample_data --nodes write_sample_prsa; \
 	fi
 
 run: sample

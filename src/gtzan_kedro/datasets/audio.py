@@ -58,7 +58,8 @@ class AudioFolderDataset(AbstractDataset[dict, pd.DataFrame]):
             return
         written = kept = 0
         for key, value in data.items():
-            target = self._path / (key if Path(key).suffix else f"{key}.wav")
+            has_ext = Path(key).suffix.lower() in SUPPORTED_EXTENSIONS  # "blues.00000" is a stem
+            target = self._path / (key if has_ext else f"{key}.wav")
             if target.exists() and not self._overwrite:
                 kept += 1
                 continue
