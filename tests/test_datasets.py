@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.io import DatasetError
 
 from gtzan_kedro.datasets import (
     AudioFolderDataset,
@@ -53,7 +54,7 @@ def test_write_if_absent_keeps_the_real_file(tmp_path):
 def test_prefer_existing_loads_kaggle_saves_elsewhere(tmp_path):
     kaggle, ours = tmp_path / "kaggle.csv", tmp_path / "ours.csv"
     ds = PreferExistingCSVDataset(str(ours), prefer_filepath=str(kaggle))
-    with pytest.raises(FileNotFoundError, match="kedro run --pipeline ingest"):
+    with pytest.raises(DatasetError, match="kedro run --pipeline ingest"):
         ds.load()
     ds.save(pd.DataFrame({"x": [1]}))
     assert ds.load().x.tolist() == [1]
