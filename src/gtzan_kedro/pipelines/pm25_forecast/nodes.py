@@ -248,11 +248,12 @@ def plot_pm25_forecasts(
 
     overview, ax = plt.subplots(figsize=(14, 4.5))
     actual = frame[TARGET].resample("D").mean()
-    ax.plot(actual.index, actual.to_numpy(), color="0.55", lw=0.8, label="observed (daily mean)")
+    # Observed on top in black: the 1-h forecast follows it so closely it would hide it.
+    ax.plot(actual.index, actual.to_numpy(), color="k", lw=0.6, zorder=3, label="observed (daily mean)")
     horizons = sorted(int(h) for h in everything["horizon_h"].unique())
     for horizon, colour in zip(sorted({horizons[0], horizons[-1]}), ("tab:blue", "tab:red")):
         forecast = series(chosen, int(horizon)).resample("D").mean()
-        ax.plot(forecast.index, forecast.to_numpy(), color=colour, lw=0.8, alpha=0.85,
+        ax.plot(forecast.index, forecast.to_numpy(), color=colour, lw=1.0, alpha=0.7,
                 label=f"{chosen[0]} ({chosen[1]}) {horizon} h ahead")
     ax.axvspan(valid_start, test_start, color="tab:orange", alpha=0.12, label="validation tail")
     ax.axvline(test_start, color="k", ls="--", lw=1.2)
