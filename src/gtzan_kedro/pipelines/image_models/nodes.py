@@ -220,8 +220,10 @@ def train_transfer_model(
         raise ValueError(f"architecture must be vgg16 or alexnet, got {architecture!r}")
     images = binned_fft_images if source == "binned_fft" else mel_images
     samples = load_image_samples(images, size, size, valid_tracks, evaluation.get("max_tracks"))
+    # the comparison row names the input actually used, so switching image_source relabels it
+    features = params.get("features") or f"{source}_30s"
     return evaluate_keras(
-        params["name"], params["features"], build, samples,
+        params["name"], features, build, samples,
         params.get("protocols", ["holdout", "fault_filtered"]), evaluation, params.get("fit", {}),
         split_table=fault_filtered_split, standardise=["none"], log_params=_model_row_params(params),
     )
