@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@# numba caches compiled kernels on disk; filling that cache from parallel workers can crash
+	$(BIN)/python -m gtzan_kedro.audio.warmup
 	@touch $(STAMP)
 
 install: $(STAMP)

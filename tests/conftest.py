@@ -28,6 +28,15 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def pytest_configure(config):
+    """Compile numba's cached kernels once in the controller, before xdist workers start
+    (workers filling an empty cache at the same time can segfault)."""
+    if not hasattr(config, "workerinput"):
+        from gtzan_kedro.audio.warmup import warm_numba_cache
+
+        warm_numba_cache()
+
+
 def _shared_file(relative: str) -> Path:
     path = SHARED_DATA / relative
     if not path.exists():

@@ -71,6 +71,10 @@ def features(paths: tuple[str, ...], segment_seconds: float | None, fmt: str, jo
     else:
         from joblib import Parallel, delayed
 
+        from gtzan_kedro.audio.warmup import warm_numba_cache
+
+        warm_numba_cache()  # compile once before the pool: parallel first compiles can crash
+
         results = Parallel(n_jobs=jobs, return_as="generator")(delayed(one)(f) for f in files)
 
     rows, failed = [], 0

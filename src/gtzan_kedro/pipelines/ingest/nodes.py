@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from gtzan_kedro.audio.features import feature_rows, rows_to_table
 from gtzan_kedro.audio.io import AudioError, load_audio, probe
+from gtzan_kedro.audio.warmup import warm_numba_cache
 from gtzan_kedro.audio.spectrograms import mel_image, segment_tensors
 
 logger = logging.getLogger(__name__)
@@ -203,6 +204,8 @@ def extract_tracks(
     tensors, images, updates = {}, {}, {}
     started = time.perf_counter()
     if todo:
+        if workers != 1 or backend == "dask":
+            warm_numba_cache()  # compile once here: workers compiling at once can crash
         results = (_run_dask(todo, params, address, workers) if backend == "dask"
                    else _run_joblib(todo, params, workers))
         for track, result in tqdm(results, total=len(todo), desc="extract", unit="track"):
