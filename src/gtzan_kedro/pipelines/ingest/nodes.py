@@ -18,8 +18,8 @@ from tqdm.auto import tqdm
 
 from gtzan_kedro.audio.features import feature_rows, rows_to_table
 from gtzan_kedro.audio.io import AudioError, load_audio, probe
-from gtzan_kedro.audio.warmup import warm_numba_cache
 from gtzan_kedro.audio.spectrograms import mel_image, segment_tensors
+from gtzan_kedro.audio.warmup import warm_numba_cache
 
 logger = logging.getLogger(__name__)
 
