@@ -13,7 +13,10 @@ export DO_NOT_TRACK := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install run sample test bench viz mlflow clean-data help
+MODEL ?= models:/gtzan_genre/latest
+PORT ?= 5001
+
+.PHONY: install run sample test bench viz mlflow serve help
 
 help:
 	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, kedro run"
@@ -21,6 +24,7 @@ help:
 	@echo "make bench  - reference vs fast feature extractor benchmark"
 	@echo "make viz    - build the static kedro-viz site into build/ (kedro viz run: live)"
 	@echo "make mlflow - open the MLflow UI on the runs in mlflow.db"
+	@echo "make serve  - serve the registered genre model (MODEL=models:/gtzan_genre/latest PORT=5001)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,3 +64,8 @@ viz: $(STAMP)
 
 mlflow: $(STAMP)
 	$(BIN)/kedro mlflow ui
+
+# The registered model takes audio (path or base64); `kedro run --pipeline inference` registers it.
+serve: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" MLFLOW_TRACKING_URI=sqlite:///mlflow.db \
+		$(BIN)/mlflow models serve -m $(MODEL) --env-manager local -h 127.0.0.1 -p $(PORT)
