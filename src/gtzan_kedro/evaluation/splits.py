@@ -97,35 +97,38 @@ def holdout_splits(labels: Sequence, groups: Sequence, n_splits: int = 10, test_
     per_track = _track_labels(labels, groups)
     tracks = per_track.index.to_numpy(dtype=object)
     track_labels = per_track.to_numpy(dtype=object)
-    splits = []
-    for i in range(n_splits):
-        seed = random_state + i
-        rest, test = _stratified(track_labels, test_size, seed)
-        if val_size > 0:
-            train_pos, val_pos = _stratified(track_labels[rest], val_size, seed + 10_000)
-            train, val = rest[train_pos], rest[val_pos]
-        else:
-            train, val = rest, np.array([], dtype=int)
-        splits.append(Split(f"holdout_{i}", _expand(groups, tracks[train]),
-                            _expand(groups, tracks[val]), _expand(groups, tracks[test])))
-    return splits
+    return [
+        Split(f"holdout_{i}", _expand(groups, tracks[train]), _expand(groups, tracks[val]),
+              _expand(groups, tracks[test]))
+        for i, (train, val, test) in enumerate(
+            _train_val_test(track_labels, n_splits, test_size, val_size, random_state))
+    ]
 
 
 def leaky_segment_splits(labels: Sequence, n_splits: int = 10, test_size: float = 0.2,
                          val_size: float = 0.2, random_state: int = 0) -> list[Split]:
     """The reports' random row split: segments of one song may land on both sides (leaky)."""
     labels = np.asarray(labels, dtype=object)
-    splits = []
+    return [
+        Split(f"leaky_{i}", np.sort(train), np.sort(val), np.sort(test))
+        for i, (train, val, test) in enumerate(
+            _train_val_test(labels, n_splits, test_size, val_size, random_state))
+    ]
+
+
+def _train_val_test(labels: np.ndarray, n_splits: int, test_size: float, val_size: float,
+                    random_state: int):
+    """Yield ``n_splits`` stratified (train, val, test) position arrays over ``labels``
+    (tracks for the grouped holdouts, rows for the leaky split); split ``i`` uses seed
+    ``random_state + i``."""
     for i in range(n_splits):
         seed = random_state + i
         rest, test = _stratified(labels, test_size, seed)
         if val_size > 0:
             train_pos, val_pos = _stratified(labels[rest], val_size, seed + 10_000)
-            train, val = rest[train_pos], rest[val_pos]
+            yield rest[train_pos], rest[val_pos], test
         else:
-            train, val = rest, np.array([], dtype=int)
-        splits.append(Split(f"leaky_{i}", np.sort(train), np.sort(val), np.sort(test)))
-    return splits
+            yield rest, np.array([], dtype=int), test
 
 
 def fault_filtered_splits(groups: Sequence, split_table: pd.DataFrame,
