@@ -221,11 +221,7 @@ def _evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
                    selected_features: dict | None, use_selected_features: bool,
                    evaluation: dict[str, Any], model: dict[str, Any], features: str,
                    model_name: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Figure]]:
-    """Fit and score one model on one feature table under each configured protocol.
-
-    Returns its comparison rows, per-split metrics and figures (confusion matrices per protocol,
-    training curves of the first split, top-10 importances for trees).
-    """
+    """``evaluate_model``'s work, run inside its warning filters."""
     if table is None:
         raise ValueError(f"the {features} feature table is missing: run the ingest pipeline or "
                          f"place Kaggle's features_{features.replace('s', '_sec')}.csv under data/01_raw/gtzan/")
