@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
+from gtzan_kedro.evaluation.splits import track_ids as evaluation_track_ids
+
 logger = logging.getLogger(__name__)
 
-_TRACK = re.compile(r"^(?P<track>[^.]+\.\d+)(?:\.\d+)?(?:\.\w+)?$")
+_GTZAN_TRACK = re.compile(r"^[^.]+\.\d+$")
 
 #: Row roles: selection fits on TRAIN and VALID rows; TEST and UNUSED rows are never seen.
 TRAIN, VALID, TEST, UNUSED = "train", "valid", "test", "unused"
@@ -19,14 +21,13 @@ TRAIN, VALID, TEST, UNUSED = "train", "valid", "test", "unused"
 
 def track_ids(filenames) -> np.ndarray:
     """Track of each row: ``blues.00000.3.wav`` (3-s segment) and ``blues.00000.wav`` -> ``blues.00000``."""
-    out = []
-    for name in np.asarray(filenames, dtype=object):
-        match = _TRACK.match(str(name))
-        if match is None:
+    tracks = evaluation_track_ids(filenames)
+    # the evaluation parser accepts any file name; selection needs genre.number to group rows
+    for name, track in zip(np.asarray(filenames, dtype=object), tracks):
+        if not _GTZAN_TRACK.match(track):
             raise ValueError(f"cannot read a GTZAN track id from filename {name!r} "
                              "(expected e.g. blues.00000.wav or blues.00000.3.wav)")
-        out.append(match["track"])
-    return np.asarray(out, dtype=object)
+    return tracks
 
 
 def _grouped_holdout(labels: np.ndarray, groups: np.ndarray, holdout_fraction: float,
