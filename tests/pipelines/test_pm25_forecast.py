@@ -14,7 +14,9 @@ pm25_forecast:
   report_lstm_11: {epochs: 1, batch_size: 256}
   report_lstm_6: {epochs: 1, batch_size: 256}
   strong_lstm: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
+  strong_lstm_dynamic: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
   strong_lstm_target_weather: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
+  gbm: {max_iter: 20}
 """
 
 
@@ -43,6 +45,7 @@ def test_pm25_forecast_runs_on_a_damaged_synthetic_file(kedro_project):
         ("persistence", "pm2.5"), ("seasonal_persistence_24h", "pm2.5"), ("ridge_lags", "report11"),
         ("ridge_lags", "full"), ("ridge_lags", "full+target_weather"), ("report_lstm", "report11"),
         ("report_lstm", "report6"), ("strong_lstm", "full"), ("strong_lstm", "full+target_weather"),
+        ("strong_lstm", "dynamic"), ("gbm_lags", "dynamic"), ("ensemble", "lstm+gbm_lags"),
     }
     assert set(zip(metrics["model"], metrics["features"])) == expected
     assert len(metrics) == 3 * len(expected)
@@ -54,3 +57,7 @@ def test_pm25_forecast_runs_on_a_damaged_synthetic_file(kedro_project):
 
     predictions = pd.read_parquet(kedro_project.path / "data/07_model_output/pm25_strong_lstm_predictions.parquet")
     assert (predictions["y_pred"] >= 0).all()
+    validation = pd.read_csv(reporting / "pm25_validation_metrics.csv")
+    assert set(zip(validation["model"], validation["features"])) == expected
+    ensemble = pd.read_parquet(kedro_project.path / "data/07_model_output/pm25_ensemble_predictions.parquet")
+    assert (ensemble["y_pred"] >= 0).all() and sorted(ensemble["horizon_h"].unique()) == [1, 6, 24]

@@ -32,6 +32,7 @@ def build_lstm(
     output_activation: str = "softplus",
     skip_connection: bool = False,
     persistence_column: int | None = None,
+    head_units: int = 0,
     seed: int = 0,
 ):
     """A stacked LSTM -> Dense(n_outputs) forecaster compiled with Adam and (masked) MSE.
@@ -42,7 +43,8 @@ def build_lstm(
     (LSTNet's autoregressive highway), so persistence-like behaviour need not be learnt
     through the LSTM's saturating gates. ``persistence_column`` (the scaled PM2.5 input, on
     the target's scale) starts the model as persistence: the LSTM then learns the change,
-    and a ReLU output is alive from the first step.
+    and a ReLU output is alive from the first step. ``head_units`` > 0 puts a ReLU dense
+    layer between the LSTM and the output (sharp, threshold-like responses, e.g. to a front).
     """
     import keras
 
@@ -55,7 +57,12 @@ def build_lstm(
         x = keras.layers.LSTM(size, return_sequences=i < len(layer_units) - 1, name=f"lstm_{i}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
-    head = keras.layers.Dense(n_outputs, name="lstm_head")(x)
+    if head_units:
+        x = keras.layers.Dense(head_units, activation="relu", name="dense_head")(x)
+    # With a persistence path the head starts at zero, so the untrained model is persistence
+    # exactly: a random head can push every pre-activation below 0 and kill the ReLU output.
+    head_init = "zeros" if persistence_column is not None else "glorot_uniform"
+    head = keras.layers.Dense(n_outputs, kernel_initializer=head_init, name="lstm_head")(x)
     if skip_connection:
         last_hour = keras.layers.Lambda(lambda w: w[:, -1, :], name="last_hour")(inputs)
         head = keras.layers.Add(name="highway")([head, keras.layers.Dense(n_outputs, name="linear_ar")(last_hour)])
@@ -80,17 +87,30 @@ def fit_lstm(
     batch_size: int = 64,
     patience: int = 3,
     verbose: int = 2,
+    lr_patience: int | None = None,
 ):
-    """Train with early stopping on the validation tail (best weights restored); returns
-    the Keras History."""
+    """Train with early stopping on the validation tail (best weights restored), halving the
+    learning rate after ``lr_patience`` epochs without progress when given; returns the
+    Keras History."""
     import keras
 
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                                restore_best_weights=True)]
+    if lr_patience:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                           patience=lr_patience, min_lr=1e-5))
     return model.fit(
         x_train, y_train, validation_data=(x_valid, y_valid), epochs=epochs,
         batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=verbose,
     )
+
+
+def ensemble_mean(member_forecasts: list[np.ndarray]) -> np.ndarray:
+    """The seed ensemble's forecast: the plain mean of its members' (non-negative) forecasts,
+    so it stays non-negative and averages away the seeds' independent errors."""
+    if not member_forecasts:
+        raise ValueError("an ensemble needs at least one member")
+    return np.mean(np.stack(member_forecasts), axis=0)
 
 
 def predict_batched(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:

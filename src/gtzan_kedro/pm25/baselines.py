@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 
 from gtzan_kedro.pm25.features import (
@@ -107,4 +108,49 @@ def ridge_forecasts(
         forecasts = (model.predict(design) * target_scale).reshape(-1, 1)
         parts.append(prediction_frame(frame.index, origins, [h], forecasts, observed, split,
                                       model="ridge_lags", features=features))
+    return pd.concat(parts, ignore_index=True)
+
+
+def gbm_forecasts(
+    inputs: np.ndarray,
+    input_columns: list[str],
+    frame: pd.DataFrame,
+    target_scale: float,
+    horizons: list[int],
+    split: ChronoSplit,
+    lags: int,
+    features: str,
+    max_iter: int = 300,
+    learning_rate: float = 0.05,
+    max_leaf_nodes: int = 31,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One gradient-boosted tree model per horizon on the same design as the ridge, fitted to
+    the change from the last PM2.5 value (trees cannot extrapolate a level, a change they
+    can); the forecast is last value + change, floored at 0 like every other model's output.
+    Forecasts up to the test start come from a model fitted before the validation tail (so
+    they are out of sample there and can weigh it against the LSTM in an ensemble); test
+    forecasts from one refitted on all training targets, as the ridge is."""
+    pm_col = input_columns.index(INPUT_TARGET)
+    observed = frame[TARGET].to_numpy(dtype=float)
+    parts = []
+    for h in horizons:
+        origins = window_origins(inputs, lags, min_horizon=h)
+        design = np.hstack([lag_matrix(inputs[:, pm_col], origins, lags), inputs[origins]])
+        last = inputs[origins, pm_col]
+        y = targets(observed / target_scale, origins, [h])[:, 0]
+        change = np.full(len(origins), np.nan)
+        for fit_end, scored in ((split.valid_start, origins + h < split.test_start),
+                                (split.test_start, origins + h >= split.test_start)):
+            fit = (origins + h < fit_end) & np.isfinite(y)
+            if not scored.any():
+                continue
+            model = HistGradientBoostingRegressor(max_iter=max_iter, learning_rate=learning_rate,
+                                                  max_leaf_nodes=max_leaf_nodes, early_stopping=False,
+                                                  random_state=seed)
+            model.fit(design[fit], y[fit] - last[fit])
+            change[scored] = model.predict(design[scored])
+        forecasts = (np.maximum(change + last, 0.0) * target_scale).reshape(-1, 1)
+        parts.append(prediction_frame(frame.index, origins, [h], forecasts, observed, split,
+                                      model="gbm_lags", features=features))
     return pd.concat(parts, ignore_index=True)

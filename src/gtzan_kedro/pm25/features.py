@@ -35,6 +35,47 @@ def add_model_features(hourly: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# Causal summaries of the recent past (each uses rows up to its own hour only): PM2.5 change
+# and level, and the dew-point drop / pressure rise by which a dry north-west front arrives.
+DYNAMIC_COLUMNS = [
+    "pm_log1p", "pm_diff1", "pm_diff3", "pm_mean6", "pm_mean24", "pm_mean72", "pm_max24",
+    "DEWP_d3", "DEWP_d6", "DEWP_d24", "PRES_d3", "PRES_d6", "PRES_d24", "TEMP_d24", "Iws_d3", "nw_hours",
+    "pm_diff2", "pm_diff6", "pm_min24", "pm_std6", "pm_ratio24", "DEWP_d1", "PRES_d1", "TEMP_d1", "TEMP_d3",
+    "Iws_d1", "wind_changed",
+]
+
+
+def add_dynamics(frame: pd.DataFrame, nw_cap_hours: int = 72) -> pd.DataFrame:
+    """Add DYNAMIC_COLUMNS: differences, trailing rolling means / max of the input PM2.5, and
+    the hours the wind has blown from the north-west (capped), all from past rows only."""
+    out = frame.copy()
+    pm = out[INPUT_TARGET].astype(float)
+    out["pm_log1p"] = np.log1p(pm)
+    out["pm_diff1"] = pm.diff(1)
+    out["pm_diff3"] = pm.diff(3)
+    out["pm_diff2"] = pm.diff(2)
+    out["pm_diff6"] = pm.diff(6)
+    out["pm_min24"] = pm.rolling(24, min_periods=12).min()
+    out["pm_std6"] = pm.rolling(6, min_periods=3).std()
+    out["pm_ratio24"] = pm / (pm.rolling(24, min_periods=12).mean() + 1.0)
+    for hours in (6, 24, 72):
+        out[f"pm_mean{hours}"] = pm.rolling(hours, min_periods=hours // 2).mean()
+    out["pm_max24"] = pm.rolling(24, min_periods=12).max()
+    for column in ("DEWP", "PRES"):
+        for hours in (3, 6, 24):
+            out[f"{column}_d{hours}"] = out[column].astype(float).diff(hours)
+    for column, hours in (("DEWP", 1), ("PRES", 1), ("TEMP", 1), ("TEMP", 3), ("TEMP", 24), ("Iws", 1), ("Iws", 3)):
+        out[f"{column}_d{hours}"] = out[column].astype(float).diff(hours)
+    # A change of wind direction is when fronts arrive; unknown directions count as no change.
+    out["wind_changed"] = (out["cbwd"].notna() & out["cbwd"].shift().notna()
+                           & (out["cbwd"] != out["cbwd"].shift())).astype(float)
+    north_west = (out["cbwd"] == "NW").to_numpy()
+    spell = (~north_west).cumsum()  # one id per run of NW hours (and the non-NW hour before it)
+    out["nw_hours"] = np.minimum(pd.Series(north_west.astype(int)).groupby(spell).cumsum().to_numpy(),
+                                 nw_cap_hours).astype(float)
+    return out
+
+
 @dataclass(frozen=True)
 class ChronoSplit:
     """Row boundaries of a chronological split: fit [0, valid_start), validation tail

@@ -18,11 +18,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from gtzan_kedro.pm25.baselines import persistence_forecasts, prediction_frame, ridge_forecasts  # noqa: E402
+from gtzan_kedro.pm25.baselines import (  # noqa: E402
+    gbm_forecasts,
+    persistence_forecasts,
+    prediction_frame,
+    ridge_forecasts,
+)
 from gtzan_kedro.pm25.features import (  # noqa: E402
     INPUT_TARGET,
     TARGET,
     ChronoSplit,
+    add_dynamics,
     add_model_features,
     chronological_split,
     fit_scalers,
@@ -77,8 +83,9 @@ def clean_pm25(raw: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, pd.DataFr
 
 
 def build_pm25_features(hourly: pd.DataFrame) -> pd.DataFrame:
-    """One-hot wind direction and cyclic calendar columns beside the cleaned series."""
-    return add_model_features(hourly.set_index("timestamp")).reset_index()
+    """One-hot wind direction, cyclic calendar and the causal dynamic columns (changes,
+    rolling PM2.5 summaries, north-west spell length) beside the cleaned series."""
+    return add_dynamics(add_model_features(hourly.set_index("timestamp"))).reset_index()
 
 
 def split_pm25(features: pd.DataFrame, params: dict) -> dict:
@@ -100,7 +107,8 @@ def _indexed(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.DataFrame:
-    """Persistence, 24-h seasonal persistence and ridge-on-lags forecasts for every hour."""
+    """Persistence, 24-h seasonal persistence, ridge-on-lags and gradient-boosted-tree
+    forecasts for every hour."""
     frame, chrono, horizons = _indexed(features), _split_of(split), list(params["horizons"])
     parts = [persistence_forecasts(frame, horizons, chrono),
              persistence_forecasts(frame, horizons, chrono, period=24)]
@@ -115,6 +123,14 @@ def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.
                                      horizons, chrono, int(ridge["lags"]), float(ridge["alpha"]),
                                      features=f"{set_name}{TARGET_WEATHER_SUFFIX if lead else ''}",
                                      weather_at_target=lead))
+    gbm = params.get("gbm") or {}
+    for set_name in gbm.get("feature_sets", []):
+        columns = params["feature_sets"][set_name]
+        scalers = fit_scalers(frame, columns, chrono)
+        parts.append(gbm_forecasts(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale, horizons,
+                                   chrono, int(gbm["lags"]), features=set_name, max_iter=int(gbm["max_iter"]),
+                                   learning_rate=float(gbm["learning_rate"]),
+                                   max_leaf_nodes=int(gbm["max_leaf_nodes"]), seed=int(params.get("seed", 0))))
     predictions = pd.concat(parts, ignore_index=True)
     persistence = predictions[predictions["model"] == "persistence"]
     scale = fit_scalers(frame, [TARGET], chrono).target_scale
@@ -139,18 +155,21 @@ def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_featur
                        output_activation=cfg.get("output_activation", "softplus"),
                        skip_connection=bool(cfg.get("skip_connection", False)),
                        persistence_column=pm_column if cfg.get("persistence_residual", False) else None,
+                       head_units=int(cfg.get("head_units", 0)),
                        seed=seed)
     history = fit_lstm(model, x[fit_idx], y[fit_idx], x[valid], y[valid], epochs=int(cfg["epochs"]),
-                       batch_size=int(cfg["batch_size"]), patience=int(cfg["patience"]))
+                       batch_size=int(cfg["batch_size"]), patience=int(cfg["patience"]),
+                       lr_patience=int(cfg["lr_patience"]) if cfg.get("lr_patience") else None)
     return model, history, float(np.min(history.history["val_loss"]))
 
 
 def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg: dict) -> pd.DataFrame:
     """Train the LSTM described by ``cfg`` (grid over lookback x units picked on the
-    validation tail) and forecast every hour; one nested MLflow run with the model."""
+    validation tail; ``n_members`` seeds of the chosen one averaged) and forecast every
+    hour; one nested MLflow run with the models."""
     import mlflow
 
-    from gtzan_kedro.models.lstm import predict_batched
+    from gtzan_kedro.models.lstm import ensemble_mean, predict_batched
 
     frame, chrono = _indexed(features), _split_of(split)
     horizons = list(params["horizons"])
@@ -169,38 +188,77 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
     if lead and len(groups[0]) > 1:
         raise ValueError(f"{model_name}: weather_at_target needs joint_horizons: false (one lead per model)")
     seed = int(params.get("seed", 0))
+    n_members = int(cfg.get("n_members", 1))
+    if n_members < 1:
+        raise ValueError(f"{model_name}: n_members must be >= 1, got {n_members}")
+    average_grid = bool(cfg.get("average_grid", False))
 
     persistence = persistence_forecasts(frame, horizons, chrono)
     parts, summary = [], []
     with _nested_run(f"pm25_{model_name}_{set_name}"):
         for group in groups:
-            best = None
             grid = list(itertools.product(lookbacks, unit_grid))
+            # average_grid: every configuration gets its seed members, so the mean over the whole
+            # grid can compete on the validation tail with the best configuration's members.
+            per_config = n_members if average_grid else 1
             group_inputs = lead_columns(inputs, columns, lead, group[0]) if lead else inputs
+            configs = []
             for lookback, units in tqdm(grid, desc=f"{model_name} {set_name} h{group}", disable=len(grid) == 1):
                 origins = window_origins(group_inputs, lookback, min_horizon=min(group))
                 x = windows(group_inputs, origins, lookback)
                 y = targets(scaled_target, origins, group)
                 logger.info("%s %s horizons %s: lookback %d, units %s, %d windows", model_name, set_name,
                             group, lookback, units, len(origins))
-                model, history, val_loss = _fit_one(x, y, origins, chrono, group, cfg, lookback, units,
-                                                    len(columns), columns.index(INPUT_TARGET), seed)
-                summary.append({"horizons": str(group), "lookback": lookback, "units": str(units),
-                                "val_loss": val_loss, "epochs": len(history.history["val_loss"])})
-                if best is None or val_loss < best[0]:
-                    best = (val_loss, model, origins, x, lookback, units)
-            val_loss, model, origins, x, lookback, units = best
-            forecasts = predict_batched(model, x) * scalers.target_scale
-            parts.append(prediction_frame(frame.index, origins, group, forecasts, observed, chrono,
-                                          model=model_name, features=set_name))
+                members, losses = [], []
+                for member in range(per_config):
+                    model, history, val_loss = _fit_one(x, y, origins, chrono, group, cfg, lookback, units,
+                                                        len(columns), columns.index(INPUT_TARGET), seed + member)
+                    summary.append({"horizons": str(group), "lookback": lookback, "units": str(units),
+                                    "member": member, "val_loss": val_loss,
+                                    "epochs": len(history.history["val_loss"])})
+                    members.append(model)
+                    losses.append(val_loss)
+                configs.append({"lookback": lookback, "units": units, "val_loss": losses[0], "members": members,
+                                "origins": origins, "x": x, "y": y})
+            # The grid's choice: the lowest validation loss of the first seed (as without an ensemble).
+            best = min(configs, key=lambda c: c["val_loss"])
+            # Seed ensemble of the chosen configuration: the members it does not have yet.
+            for member in tqdm(range(len(best["members"]), n_members), desc=f"{model_name} h{group} members",
+                               disable=n_members == len(best["members"])):
+                extra, history, member_loss = _fit_one(best["x"], best["y"], best["origins"], chrono, group, cfg,
+                                                       best["lookback"], best["units"], len(columns),
+                                                       columns.index(INPUT_TARGET), seed + member)
+                summary.append({"horizons": str(group), "lookback": best["lookback"], "units": str(best["units"]),
+                                "member": member, "val_loss": member_loss,
+                                "epochs": len(history.history["val_loss"])})
+                best["members"].append(extra)
+            for config in configs:
+                forecasts = ensemble_mean([predict_batched(m, config["x"]) for m in config["members"]])
+                config["predictions"] = prediction_frame(frame.index, config["origins"], group,
+                                                         forecasts * scalers.target_scale, observed, chrono,
+                                                         model=model_name, features=set_name)
+            chosen, kept = best["predictions"], [best]
+            if average_grid and len(configs) > 1:
+                whole = average_predictions([c["predictions"] for c in configs])
+                common = whole[["timestamp", "horizon_h"]]
+                best_rmse = _validation_rmse(chosen.merge(common, on=["timestamp", "horizon_h"]), None)
+                whole_rmse = _validation_rmse(whole, None)
+                logger.info("%s %s h%s validation RMSE: best configuration's members %.3f, whole grid %.3f",
+                            model_name, set_name, group, best_rmse, whole_rmse)
+                if whole_rmse < best_rmse:
+                    chosen, kept = whole, configs
+            parts.append(chosen)
             if mlflow.active_run() is not None:
                 tag = "_".join(map(str, group))
-                mlflow.log_params({f"h{tag}_lookback": lookback, f"h{tag}_units": str(units),
-                                   f"h{tag}_val_loss": round(val_loss, 6)})
+                mlflow.log_params({f"h{tag}_lookback": "+".join(str(c["lookback"]) for c in kept),
+                                   f"h{tag}_units": "+".join(str(c["units"]) for c in kept),
+                                   f"h{tag}_val_loss": round(best["val_loss"], 6)})
                 with tempfile.TemporaryDirectory() as tmp:
-                    path = Path(tmp) / f"{model_name}_{set_name}_h{tag}.keras"
-                    model.save(path)
-                    mlflow.log_artifact(str(path), artifact_path="models")
+                    for config in kept:
+                        for member, fitted in enumerate(config["members"]):
+                            path = Path(tmp) / f"{model_name}_{set_name}_h{tag}_L{config['lookback']}_m{member}.keras"
+                            fitted.save(path)
+                            mlflow.log_artifact(str(path), artifact_path="models")
         predictions = pd.concat(parts, ignore_index=True)
         if mlflow.active_run() is not None:
             mlflow.log_params({k: str(v) for k, v in cfg.items()})
@@ -210,17 +268,88 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
     return predictions
 
 
-def score_forecasts(features: pd.DataFrame, split: dict, *predictions: pd.DataFrame) -> pd.DataFrame:
+def _validation_rmse(predictions: pd.DataFrame, horizon: int | None) -> float:
+    """RMSE over the validation tail's observed targets (at one horizon, or all of them)."""
+    at_horizon = predictions["horizon_h"] == horizon if horizon is not None else True
+    rows = predictions[(predictions["segment"] == "valid") & at_horizon
+                       & predictions["y_true"].notna() & predictions["y_pred"].notna()]
+    return float(np.sqrt(np.mean((rows["y_pred"] - rows["y_true"]) ** 2))) if len(rows) else np.inf
+
+
+def average_predictions(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Mean forecast of several prediction frames on the hours all of them forecast (windows
+    of different lookbacks start at different hours)."""
+    keys = ["timestamp", "horizon_h"]
+    merged = frames[0].rename(columns={"y_pred": "pred_0"})
+    for i, other in enumerate(frames[1:], start=1):
+        merged = merged.merge(other[keys + ["y_pred"]].rename(columns={"y_pred": f"pred_{i}"}), on=keys, how="inner")
+    columns = [f"pred_{i}" for i in range(len(frames))]
+    merged["y_pred"] = merged[columns].mean(axis=1)
+    return merged.drop(columns=columns)[frames[0].columns]
+
+
+def blend_forecasts(lstm: pd.DataFrame, other: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """``weight`` x the LSTM's forecast + (1 - weight) x the other model's, on the hours both
+    forecast (a convex mix of non-negative forecasts stays non-negative)."""
+    keys = ["timestamp", "horizon_h"]
+    mixed = lstm.merge(other[keys + ["y_pred"]].rename(columns={"y_pred": "other_pred"}), on=keys, how="inner")
+    mixed["y_pred"] = weight * mixed["y_pred"] + (1.0 - weight) * mixed["other_pred"]
+    return mixed.drop(columns="other_pred")
+
+
+def ensemble_forecasts(params: dict, baselines: pd.DataFrame, *lstm_predictions: pd.DataFrame) -> pd.DataFrame:
+    """Per horizon, the causal LSTM with the lowest validation RMSE mixed with the tree model:
+    the LSTM's weight is picked on the validation tail from a grid (never on the test hours).
+    A separate model row (``ensemble``): not an LSTM."""
+    cfg = params["ensemble"]
+    partner = baselines[(baselines["model"] == cfg["partner_model"])
+                        & (baselines["features"] == cfg["partner_features"])]
+    if partner.empty:
+        raise ValueError(f"ensemble: no {cfg['partner_model']} ({cfg['partner_features']}) forecasts to mix")
+    lstms = pd.concat(lstm_predictions, ignore_index=True)
+    lstms = lstms[~lstms["features"].str.endswith(TARGET_WEATHER_SUFFIX) & lstms["model"].isin(cfg["lstm_models"])]
+    weights = np.round(np.arange(0.0, 1.0 + 1e-9, float(cfg["weight_step"])), 6)
+    parts, choices = [], []
+    for horizon in sorted(lstms["horizon_h"].unique()):
+        at_h = lstms[lstms["horizon_h"] == horizon]
+        candidates = {key: group for key, group in at_h.groupby(["model", "features"], sort=False)}
+        member = min(candidates, key=lambda key: _validation_rmse(candidates[key], horizon))
+        other = partner[partner["horizon_h"] == horizon]
+        scores = {w: _validation_rmse(blend_forecasts(candidates[member], other, w), horizon) for w in weights}
+        weight = min(scores, key=scores.get)
+        choices.append({"horizon_h": int(horizon), "lstm": f"{member[0]} ({member[1]})", "lstm_weight": weight,
+                        "valid_rmse": scores[weight], "valid_rmse_lstm_only": scores[weights[-1]],
+                        "valid_rmse_partner_only": scores[weights[0]]})
+        mixed = blend_forecasts(candidates[member], other, weight)
+        mixed["model"], mixed["features"] = "ensemble", f"lstm+{cfg['partner_model']}"
+        parts.append(mixed)
+    chosen = pd.DataFrame(choices)
+    logger.info("ensemble weights picked on the validation tail:\n%s", chosen.round(3).to_string(index=False))
+    predictions = pd.concat(parts, ignore_index=True)
+    with _nested_run("pm25_ensemble"):
+        import mlflow
+
+        if mlflow.active_run() is not None:
+            for row in chosen.itertuples():
+                mlflow.log_params({f"h{row.horizon_h}_lstm": row.lstm, f"h{row.horizon_h}_lstm_weight": row.lstm_weight})
+    return predictions
+
+
+def score_forecasts(features: pd.DataFrame, split: dict, *predictions: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pm25_metrics table: every model x features x horizon on the test hours with an
-    observed target, each against persistence on the same hours."""
+    observed target, each against persistence on the same hours; and the same table on the
+    validation tail, where every choice was made (so a reader can check which row it picks)."""
     frame, chrono = _indexed(features), _split_of(split)
     scale = fit_scalers(frame, [TARGET], chrono).target_scale
     everything = pd.concat(predictions, ignore_index=True)
     persistence = everything[everything["model"] == "persistence"]
     metrics = forecast_metrics(everything, persistence, scale)
+    validation = forecast_metrics(everything, persistence, scale, segment="valid")
+    logger.info("pm25 validation-tail metrics:\n%s", validation.round(4).to_string(index=False))
     logger.info("pm25 test metrics (target scaled by the training maximum %.0f ug/m3):\n%s", scale,
                 metrics.round(4).to_string(index=False))
-    return metrics[METRIC_COLUMNS]
+    return metrics[METRIC_COLUMNS], validation[METRIC_COLUMNS]
 
 
 def _best_model(metrics: pd.DataFrame, horizon: int) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from gtzan_kedro.pipelines.pm25_forecast.nodes import (
     baseline_forecasts,
     build_pm25_features,
     clean_pm25,
+    ensemble_forecasts,
     plot_pm25_forecasts,
     score_forecasts,
     split_pm25,
@@ -13,7 +14,7 @@ from gtzan_kedro.pipelines.pm25_forecast.nodes import (
 )
 
 # Each LSTM is the same template under its own namespace (kedro-viz collapses them).
-LSTM_MODELS = ("report_lstm_11", "report_lstm_6", "strong_lstm", "strong_lstm_target_weather")
+LSTM_MODELS = ("report_lstm_11", "report_lstm_6", "strong_lstm", "strong_lstm_dynamic", "strong_lstm_target_weather")
 
 
 def _lstm_template() -> Pipeline:
@@ -43,10 +44,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         )
         for name in LSTM_MODELS
     ]
-    predictions = ["pm25_baseline_predictions", *(f"{name}.pm25_predictions" for name in LSTM_MODELS)]
+    lstm_predictions = [f"{name}.pm25_predictions" for name in LSTM_MODELS]
+    predictions = ["pm25_baseline_predictions", *lstm_predictions, "pm25_ensemble_predictions"]
     report = pipeline([
-        node(score_forecasts, ["pm25_features", "pm25_split", *predictions], "pm25_metrics",
-             name="score_forecasts"),
+        node(ensemble_forecasts, ["params:pm25_forecast", "pm25_baseline_predictions", *lstm_predictions],
+             "pm25_ensemble_predictions", name="ensemble_forecasts"),
+        node(score_forecasts, ["pm25_features", "pm25_split", *predictions],
+             ["pm25_metrics", "pm25_validation_metrics"], name="score_forecasts"),
         node(plot_pm25_forecasts, ["pm25_features", "pm25_split", "pm25_metrics", *predictions],
              ["pm25_forecast_plot", "pm25_week_plot", "pm25_error_by_horizon_plot"],
              name="plot_pm25_forecasts"),
