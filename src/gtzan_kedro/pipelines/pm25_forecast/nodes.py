@@ -411,9 +411,14 @@ def plot_pm25_forecasts(
     zoom.tight_layout()
 
     by_horizon, ax = plt.subplots(figsize=(8, 5))
+    # tab20, not the default 10-colour cycle: with more than 10 rows two models shared a colour.
+    colours = iter(plt.get_cmap("tab20").colors[::2] + plt.get_cmap("tab20").colors[1::2])
     for (model, set_name), group in metrics.groupby(["model", "features"], sort=False):
         group = group.sort_values("horizon_h")
-        style = {"lw": 2.5, "color": "k", "ls": ":"} if model == "persistence" else {"lw": 1.4, "marker": "o"}
+        style = ({"lw": 2.5, "color": "k", "ls": ":"} if model == "persistence"
+                 else {"lw": 1.4, "marker": "o", "color": next(colours)})
+        if set_name.endswith(TARGET_WEATHER_SUFFIX):
+            style["ls"] = "--"  # a bound, not a forecast
         ax.plot(group["horizon_h"], group["rmse"], label=f"{model} ({set_name})", **style)
     ax.set(xlabel="forecast horizon (h)", ylabel="test RMSE (ug/m3)", xticks=horizons,
            title="Test RMSE by horizon (observed targets only)")
