@@ -104,6 +104,22 @@ def test_damaged_cache_entry_is_re_extracted(corpus, tmp_path):
     assert again["stats"].tracks_extracted == 1 and list(again["tensors"]) == ["blues/blues.00000"]
 
 
+def test_track_whose_outputs_were_deleted_is_re_extracted(corpus, tmp_path):
+    tensors = tmp_path / "tensors"
+    ingest = Ingest(corpus, tmp_path / "cache")
+    ingest.cache = TrackCacheDataset(str(tmp_path / "cache"), requires=[str(tensors / "{partition}.npz")])
+    params = {**copy.deepcopy(PARAMS), "n_jobs": 1}
+    for partition in ingest.run(params)["tensors"]:  # saved as the catalog's PartitionedDataset would
+        (tensors / f"{partition}.npz").parent.mkdir(parents=True, exist_ok=True)
+        (tensors / f"{partition}.npz").write_bytes(b"npz")
+    assert ingest.run(params)["stats"].tracks_extracted == 0
+
+    (tensors / "metal" / "metal.00002.npz").unlink()
+    again = ingest.run(params)
+    assert again["stats"].tracks_extracted == 1 and list(again["tensors"]) == ["metal/metal.00002"]
+    assert again["stats"].tracks_cached == 2
+
+
 @pytest.mark.e2e
 def test_kedro_rerun_reuses_the_cache(kedro_project):
     raw = kedro_project.path / "data" / "01_raw" / "gtzan" / "genres_original"
@@ -125,3 +141,9 @@ def test_kedro_rerun_reuses_the_cache(kedro_project):
     report = pd.read_csv(data / "08_reporting" / "ingest_report.csv")
     assert list(report.track_id) == ["jazz.00054.wav"]  # quarantine is reported on every run
     assert (data / "04_feature" / "segment_tensors" / "metal" / "metal.00000.npz").exists()
+
+    image = data / "03_primary" / "images_original" / "metal" / "metal.00000.png"
+    image.unlink()  # the catalog's `requires` makes the cache notice a deleted output
+    kedro_project.run("--pipeline", "ingest")
+    stats = pd.read_csv(data / "08_reporting" / "ingest_stats.csv").iloc[0]
+    assert (stats.tracks_extracted, stats.tracks_cached) == (1, 1) and image.exists()

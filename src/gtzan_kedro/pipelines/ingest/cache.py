@@ -21,10 +21,16 @@ class TrackCacheDataset(AbstractDataset[dict[str, Any], dict[str, Callable[[], A
     Unlike ``partitions.PartitionedDataset`` it loads as an empty dict before the first run,
     writes each entry atomically, and an unreadable entry loads as ``None`` (that track is
     simply extracted again). Loading is lazy: ``{partition_id: loader}``.
+
+    ``requires`` lists the files a successfully extracted track leaves behind, as patterns with
+    ``{partition}`` (e.g. ``data/04_feature/segment_tensors/{partition}.npz``): an entry whose
+    file was deleted also loads as ``None``, so the next run extracts that track again.
     """
 
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+    def __init__(self, path: str, requires: list[str] | None = None,
+                 metadata: dict[str, Any] | None = None):
         self._path = Path(path)
+        self._requires = list(requires or [])
         self.metadata = metadata
 
     def _partition_path(self, partition_id: str) -> Path:
@@ -36,11 +42,14 @@ class TrackCacheDataset(AbstractDataset[dict[str, Any], dict[str, Callable[[], A
     def load(self) -> dict[str, Callable[[], Any]]:
         if not self._path.is_dir():
             return {}
-        return {
-            path.relative_to(self._path).with_suffix("").as_posix(): _loader(path)
-            for path in sorted(self._path.rglob("*.pkl"))
-            if not path.name.startswith(".")
-        }
+        entries = {}
+        for path in sorted(self._path.rglob("*.pkl")):
+            if path.name.startswith("."):
+                continue
+            partition_id = path.relative_to(self._path).with_suffix("").as_posix()
+            required = [Path(pattern.format(partition=partition_id)) for pattern in self._requires]
+            entries[partition_id] = _loader(path, required)
+        return entries
 
     def save(self, data: dict[str, Any]) -> None:
         for partition_id, entry in data.items():
@@ -51,15 +60,20 @@ class TrackCacheDataset(AbstractDataset[dict[str, Any], dict[str, Callable[[], A
         return self._path.is_dir()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
+        return {"path": str(self._path), "requires": self._requires}
 
 
-def _loader(path: Path) -> Callable[[], Any]:
+def _loader(path: Path, required: list[Path]) -> Callable[[], Any]:
     def load_entry() -> Any:
         try:
-            return pickle.loads(path.read_bytes())
+            entry = pickle.loads(path.read_bytes())
         except Exception as exc:  # a damaged entry costs one re-extraction, not the run
             logger.warning("ignoring unreadable ingest cache entry %s (%s)", path, exc)
             return None
+        missing = [str(p) for p in required if not p.exists()]
+        if missing and isinstance(entry, dict) and entry.get("error") is None:
+            logger.info("re-extracting %s: %s is missing", path.stem, ", ".join(missing))
+            return None
+        return entry
 
     return load_entry
