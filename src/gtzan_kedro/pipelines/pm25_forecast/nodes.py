@@ -326,12 +326,13 @@ def ensemble_forecasts(params: dict, baselines: pd.DataFrame, *lstm_predictions:
     chosen = pd.DataFrame(choices)
     logger.info("ensemble weights picked on the validation tail:\n%s", chosen.round(3).to_string(index=False))
     predictions = pd.concat(parts, ignore_index=True)
-    with _nested_run("pm25_ensemble"):
-        import mlflow
+    with _nested_run("pm25_ensemble") as run:
+        if run is not None:
+            import mlflow
 
-        if mlflow.active_run() is not None:
             for row in chosen.itertuples():
-                mlflow.log_params({f"h{row.horizon_h}_lstm": row.lstm, f"h{row.horizon_h}_lstm_weight": row.lstm_weight})
+                mlflow.log_params({f"h{row.horizon_h}_lstm": row.lstm,
+                                   f"h{row.horizon_h}_lstm_weight": row.lstm_weight})
     return predictions
 
 
