@@ -143,3 +143,44 @@ def test_average_grid_keeps_whichever_of_best_config_or_whole_grid_validates_bet
     expected = whole if _validation_rmse(whole, None) < min(rmse) else best_single
     assert len(grid) == len(expected)
     np.testing.assert_allclose(grid["y_pred"].to_numpy(), expected["y_pred"].to_numpy(), rtol=1e-4, atol=1e-3)
+
+
+def test_refit_trains_on_the_validation_tail_for_the_chosen_epochs_and_keeps_validation_out_of_sample(
+        features, monkeypatch):
+    import gtzan_kedro.models.lstm as lstm
+    from gtzan_kedro.pipelines.pm25_forecast.nodes import split_pm25, train_lstm_forecaster
+
+    table = features.reset_index()
+    split = split_pm25(table, {"test_fraction": 0.3, "valid_fraction": 0.1})
+    params = {"horizons": [1], "seed": 0, "feature_sets": {"small": ["pm2.5_filled", "DEWP", "pm_diff1"]}}
+    cfg = {"name": "strong_lstm", "features": "small", "lookback": [4], "units": [[3]], "learning_rate": 0.01,
+           "persistence_residual": True, "output_activation": "relu", "epochs": 4, "batch_size": 256,
+           "patience": 1, "train_stride": 1}
+    calls = {"fit": [], "refit": []}
+    fit_lstm, refit_lstm = lstm.fit_lstm, lstm.refit_lstm
+
+    def spy_fit(model, x_train, y_train, x_valid, y_valid, **kwargs):
+        history = fit_lstm(model, x_train, y_train, x_valid, y_valid, **kwargs)
+        calls["fit"].append({"n_fit": len(x_train), "n_valid": len(x_valid),
+                             "best_epochs": int(np.argmin(history.history["val_loss"])) + 1})
+        return history
+
+    def spy_refit(model, x, y, epochs, **kwargs):
+        calls["refit"].append({"n": len(x), "epochs": epochs})
+        return refit_lstm(model, x, y, epochs, **kwargs)
+
+    monkeypatch.setattr(lstm, "fit_lstm", spy_fit)
+    monkeypatch.setattr(lstm, "refit_lstm", spy_refit)
+    plain = train_lstm_forecaster(table, split, params, cfg)
+    assert calls["refit"] == []
+    refitted = train_lstm_forecaster(table, split, params, {**cfg, "refit_full_train": True})
+    early, refit = calls["fit"][-1], calls["refit"][-1]
+    # The refitted model saw every training window: the early-stopping fit's plus the validation tail's.
+    assert refit["n"] == early["n_fit"] + early["n_valid"]
+    assert refit["epochs"] == early["best_epochs"]
+
+    assert (plain["segment"] == refitted["segment"]).all()
+    valid, test = (plain["segment"] == "valid").to_numpy(), (plain["segment"] == "test").to_numpy()
+    np.testing.assert_allclose(refitted.loc[valid, "y_pred"], plain.loc[valid, "y_pred"], rtol=1e-5, atol=1e-4)
+    assert not np.allclose(refitted.loc[test, "y_pred"], plain.loc[test, "y_pred"])
+    assert (refitted["y_pred"] >= 0).all()

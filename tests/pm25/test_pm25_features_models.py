@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtzan_kedro.pm25.baselines import NonNegativeRidge, persistence_forecasts, ridge_forecasts
+from gtzan_kedro.pm25.baselines import LagDesign, NonNegativeRidge, persistence_forecasts, ridge_forecasts
 from gtzan_kedro.pm25.features import (
     CALENDAR_COLUMNS,
     REPORT_11,
@@ -146,8 +146,8 @@ def test_metrics_score_observed_targets_against_persistence_on_the_same_hours(fe
     persistence = persistence_forecasts(features, [1, 6], split)
     columns = REPORT_11
     scalers = fit_scalers(features, columns, split)
-    ridge = ridge_forecasts(scaled_inputs(features, scalers), columns, features, scalers.target_scale,
-                            [1, 6], split, lags=12, alpha=1.0, features="report11")
+    data = LagDesign(scaled_inputs(features, scalers), columns, features, scalers.target_scale, split, lags=12)
+    ridge = ridge_forecasts(data, [1, 6], alpha=1.0, features="report11")
     assert (ridge["y_pred"] >= 0).all()
     metrics = forecast_metrics(pd.concat([persistence, ridge]), persistence, scalers.target_scale)
     assert list(metrics.columns) == METRIC_COLUMNS

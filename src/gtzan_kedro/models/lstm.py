@@ -105,6 +105,18 @@ def fit_lstm(
     )
 
 
+def best_epoch_count(history) -> int:
+    """How many epochs early stopping kept: the epoch of the lowest validation loss (1-based)."""
+    return int(np.argmin(history.history["val_loss"])) + 1
+
+
+def refit_lstm(model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = 64, verbose: int = 2):
+    """Train a fresh model for a fixed number of epochs (chosen beforehand by early stopping)
+    on all training windows, validation tail included: no held-out data is left to stop on
+    (nor to drive a learning-rate schedule, so none is used)."""
+    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
+
+
 def ensemble_mean(member_forecasts: list[np.ndarray]) -> np.ndarray:
     """The seed ensemble's forecast: the plain mean of its members' (non-negative) forecasts,
     so it stays non-negative and averages away the seeds' independent errors."""

@@ -4,6 +4,7 @@ a ridge regression on lags."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -80,45 +81,59 @@ def persistence_forecasts(frame: pd.DataFrame, horizons: list[int], split: Chron
     return out[out["y_pred"].notna()].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class LagDesign:
+    """What the lag regressions (ridge, GBM) share: the scaled inputs with their column names,
+    the hourly frame (index and observed target), the target's scale, the split and the lags."""
+
+    inputs: np.ndarray
+    input_columns: list[str]
+    frame: pd.DataFrame
+    target_scale: float
+    split: ChronoSplit
+    lags: int
+
+    @property
+    def observed(self) -> np.ndarray:
+        return self.frame[TARGET].to_numpy(dtype=float)
+
+    def rows(self, horizon: int, inputs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Origins, design (the last ``lags`` hours of scaled pm2.5 plus every input at the
+        origin) and scaled target ``horizon`` hours ahead, for every origin with a full window."""
+        inputs = self.inputs if inputs is None else inputs
+        pm_col = self.input_columns.index(INPUT_TARGET)
+        origins = window_origins(inputs, self.lags, min_horizon=horizon)
+        design = np.hstack([lag_matrix(inputs[:, pm_col], origins, self.lags), inputs[origins]])
+        return origins, design, targets(self.observed / self.target_scale, origins, [horizon])[:, 0]
+
+    def prediction_frame(self, origins: np.ndarray, horizon: int, scaled_forecasts: np.ndarray, model: str,
+                         features: str) -> pd.DataFrame:
+        return prediction_frame(self.frame.index, origins, [horizon], (scaled_forecasts * self.target_scale)
+                                .reshape(-1, 1), self.observed, self.split, model=model, features=features)
+
+
 def ridge_forecasts(
-    inputs: np.ndarray,
-    input_columns: list[str],
-    frame: pd.DataFrame,
-    target_scale: float,
+    data: LagDesign,
     horizons: list[int],
-    split: ChronoSplit,
-    lags: int,
     alpha: float,
     features: str,
     weather_at_target: list[str] | None = None,
 ) -> pd.DataFrame:
-    """One ridge per horizon on the last ``lags`` hours of scaled pm2.5 plus every scaled
-    input at the origin (``weather_at_target`` columns taken at the target hour instead);
-    fitted on all training targets (train + validation tail)."""
-    pm_col = input_columns.index(INPUT_TARGET)
-    observed = frame[TARGET].to_numpy(dtype=float)
+    """One ridge per horizon on the lag design (``weather_at_target`` columns taken at the
+    target hour instead of the origin); fitted on all training targets (train + validation tail)."""
     parts = []
     for h in horizons:
-        shifted = lead_columns(inputs, input_columns, weather_at_target, h) if weather_at_target else inputs
-        origins = window_origins(shifted, lags, min_horizon=h)
-        design = np.hstack([lag_matrix(shifted[:, pm_col], origins, lags), shifted[origins]])
-        y = targets(observed / target_scale, origins, [h])[:, 0]
-        fit = (origins + h < split.test_start) & np.isfinite(y)
+        shifted = lead_columns(data.inputs, data.input_columns, weather_at_target, h) if weather_at_target else None
+        origins, design, y = data.rows(h, shifted)
+        fit = (origins + h < data.split.test_start) & np.isfinite(y)
         model = NonNegativeRidge(alpha=alpha).fit(design[fit], y[fit])
-        forecasts = (model.predict(design) * target_scale).reshape(-1, 1)
-        parts.append(prediction_frame(frame.index, origins, [h], forecasts, observed, split,
-                                      model="ridge_lags", features=features))
+        parts.append(data.prediction_frame(origins, h, model.predict(design), "ridge_lags", features))
     return pd.concat(parts, ignore_index=True)
 
 
 def gbm_forecasts(
-    inputs: np.ndarray,
-    input_columns: list[str],
-    frame: pd.DataFrame,
-    target_scale: float,
+    data: LagDesign,
     horizons: list[int],
-    split: ChronoSplit,
-    lags: int,
     features: str,
     max_iter: int = 300,
     learning_rate: float = 0.05,
@@ -131,14 +146,12 @@ def gbm_forecasts(
     Forecasts up to the test start come from a model fitted before the validation tail (so
     they are out of sample there and can weigh it against the LSTM in an ensemble); test
     forecasts from one refitted on all training targets, as the ridge is."""
-    pm_col = input_columns.index(INPUT_TARGET)
-    observed = frame[TARGET].to_numpy(dtype=float)
+    pm_col = data.input_columns.index(INPUT_TARGET)
+    split = data.split
     parts = []
     for h in horizons:
-        origins = window_origins(inputs, lags, min_horizon=h)
-        design = np.hstack([lag_matrix(inputs[:, pm_col], origins, lags), inputs[origins]])
-        last = inputs[origins, pm_col]
-        y = targets(observed / target_scale, origins, [h])[:, 0]
+        origins, design, y = data.rows(h)
+        last = data.inputs[origins, pm_col]
         change = np.full(len(origins), np.nan)
         for fit_end, scored in ((split.valid_start, origins + h < split.test_start),
                                 (split.test_start, origins + h >= split.test_start)):
@@ -150,7 +163,5 @@ def gbm_forecasts(
                                                   random_state=seed)
             model.fit(design[fit], y[fit] - last[fit])
             change[scored] = model.predict(design[scored])
-        forecasts = (np.maximum(change + last, 0.0) * target_scale).reshape(-1, 1)
-        parts.append(prediction_frame(frame.index, origins, [h], forecasts, observed, split,
-                                      model="gbm_lags", features=features))
+        parts.append(data.prediction_frame(origins, h, np.maximum(change + last, 0.0), "gbm_lags", features))
     return pd.concat(parts, ignore_index=True)

@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from gtzan_kedro.pm25.baselines import (  # noqa: E402
+    LagDesign,
     gbm_forecasts,
     persistence_forecasts,
     prediction_frame,
@@ -119,16 +120,17 @@ def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.
     for set_name, lead in runs:
         columns = params["feature_sets"][set_name]
         scalers = fit_scalers(frame, columns, chrono)
-        parts.append(ridge_forecasts(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale,
-                                     horizons, chrono, int(ridge["lags"]), float(ridge["alpha"]),
+        data = LagDesign(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale, chrono,
+                         int(ridge["lags"]))
+        parts.append(ridge_forecasts(data, horizons, float(ridge["alpha"]),
                                      features=f"{set_name}{TARGET_WEATHER_SUFFIX if lead else ''}",
                                      weather_at_target=lead))
     gbm = params.get("gbm") or {}
     for set_name in gbm.get("feature_sets", []):
         columns = params["feature_sets"][set_name]
         scalers = fit_scalers(frame, columns, chrono)
-        parts.append(gbm_forecasts(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale, horizons,
-                                   chrono, int(gbm["lags"]), features=set_name, max_iter=int(gbm["max_iter"]),
+        data = LagDesign(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale, chrono, int(gbm["lags"]))
+        parts.append(gbm_forecasts(data, horizons, features=set_name, max_iter=int(gbm["max_iter"]),
                                    learning_rate=float(gbm["learning_rate"]),
                                    max_leaf_nodes=int(gbm["max_leaf_nodes"]), seed=int(params.get("seed", 0))))
     predictions = pd.concat(parts, ignore_index=True)
@@ -141,8 +143,12 @@ def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.
 
 
 def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_features, pm_column, seed):
-    """Build and train one LSTM on windows whose targets fall in fit / validation rows."""
-    from gtzan_kedro.models.lstm import build_lstm, fit_lstm
+    """Build and train one LSTM on windows whose targets fall in fit / validation rows; with
+    ``refit_full_train`` also a fresh one (same seed) trained for the early-stopped epoch count
+    on every window whose targets fall before the test hours (validation tail included).
+    Returns (early-stopped model, model for the hours after the validation tail, history, best
+    validation loss, refit record or None)."""
+    from gtzan_kedro.models.lstm import best_epoch_count, build_lstm, fit_lstm, refit_lstm
 
     last_target = origins + max(horizons_out)
     has_target = np.isfinite(y).any(axis=1)
@@ -150,23 +156,48 @@ def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_featur
     stride = int(cfg.get("train_stride", 1))
     fit_idx = np.flatnonzero(fit)[::stride]
     valid = has_target & (origins + min(horizons_out) >= chrono.valid_start) & (last_target < chrono.test_start)
-    model = build_lstm(lookback, n_features, units=units, n_outputs=len(horizons_out),
-                       dropout=float(cfg.get("dropout", 0.0)), learning_rate=float(cfg["learning_rate"]),
-                       output_activation=cfg.get("output_activation", "softplus"),
-                       skip_connection=bool(cfg.get("skip_connection", False)),
-                       persistence_column=pm_column if cfg.get("persistence_residual", False) else None,
-                       head_units=int(cfg.get("head_units", 0)),
-                       seed=seed)
+
+    def build():
+        return build_lstm(lookback, n_features, units=units, n_outputs=len(horizons_out),
+                          dropout=float(cfg.get("dropout", 0.0)), learning_rate=float(cfg["learning_rate"]),
+                          output_activation=cfg.get("output_activation", "softplus"),
+                          skip_connection=bool(cfg.get("skip_connection", False)),
+                          persistence_column=pm_column if cfg.get("persistence_residual", False) else None,
+                          head_units=int(cfg.get("head_units", 0)),
+                          seed=seed)
+
+    model = build()
     history = fit_lstm(model, x[fit_idx], y[fit_idx], x[valid], y[valid], epochs=int(cfg["epochs"]),
                        batch_size=int(cfg["batch_size"]), patience=int(cfg["patience"]),
                        lr_patience=int(cfg["lr_patience"]) if cfg.get("lr_patience") else None)
-    return model, history, float(np.min(history.history["val_loss"]))
+    val_loss = float(np.min(history.history["val_loss"]))
+    if not cfg.get("refit_full_train", False):
+        return model, model, history, val_loss, None
+    # As the ridge and GBM: the validation tail (the hours right before the test) also trains
+    # the test-time model, for the epoch count early stopping chose on it.
+    full_idx = np.flatnonzero(has_target & (last_target < chrono.test_start))[::stride]
+    epochs = best_epoch_count(history)
+    refitted = build()
+    refit_lstm(refitted, x[full_idx], y[full_idx], epochs=epochs, batch_size=int(cfg["batch_size"]))
+    return model, refitted, history, val_loss, {"refit_windows": len(full_idx), "refit_epochs": epochs,
+                                                "fit_windows": len(fit_idx)}
+
+
+def _out_of_sample_on_validation(final: pd.DataFrame, early: pd.DataFrame) -> pd.DataFrame:
+    """The refitted models' forecasts, except on the validation tail, which they trained on:
+    there the early-stopped models' forecasts stay, so every validation score and the
+    ensemble weights remain out of sample."""
+    on_valid = (final["segment"] == "valid").to_numpy()
+    out = final.copy()
+    out.loc[on_valid, "y_pred"] = early.loc[on_valid, "y_pred"].to_numpy()
+    return out
 
 
 def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg: dict) -> pd.DataFrame:
     """Train the LSTM described by ``cfg`` (grid over lookback x units picked on the
-    validation tail; ``n_members`` seeds of the chosen one averaged) and forecast every
-    hour; one nested MLflow run with the models."""
+    validation tail; ``n_members`` seeds of the chosen one averaged; ``refit_full_train``:
+    test-time models refitted on train + validation tail) and forecast every hour; one nested
+    MLflow run with the models."""
     import mlflow
 
     from gtzan_kedro.models.lstm import ensemble_mean, predict_batched
@@ -211,12 +242,13 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
                             group, lookback, units, len(origins))
                 members, losses = [], []
                 for member in range(per_config):
-                    model, history, val_loss = _fit_one(x, y, origins, chrono, group, cfg, lookback, units,
-                                                        len(columns), columns.index(INPUT_TARGET), seed + member)
+                    early, final, history, val_loss, refit = _fit_one(x, y, origins, chrono, group, cfg, lookback,
+                                                                      units, len(columns),
+                                                                      columns.index(INPUT_TARGET), seed + member)
                     summary.append({"horizons": str(group), "lookback": lookback, "units": str(units),
                                     "member": member, "val_loss": val_loss,
-                                    "epochs": len(history.history["val_loss"])})
-                    members.append(model)
+                                    "epochs": len(history.history["val_loss"]), **(refit or {})})
+                    members.append((early, final))
                     losses.append(val_loss)
                 configs.append({"lookback": lookback, "units": units, "val_loss": losses[0], "members": members,
                                 "origins": origins, "x": x, "y": y})
@@ -225,18 +257,25 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
             # Seed ensemble of the chosen configuration: the members it does not have yet.
             for member in tqdm(range(len(best["members"]), n_members), desc=f"{model_name} h{group} members",
                                disable=n_members == len(best["members"])):
-                extra, history, member_loss = _fit_one(best["x"], best["y"], best["origins"], chrono, group, cfg,
-                                                       best["lookback"], best["units"], len(columns),
-                                                       columns.index(INPUT_TARGET), seed + member)
+                early, final, history, member_loss, refit = _fit_one(
+                    best["x"], best["y"], best["origins"], chrono, group, cfg, best["lookback"], best["units"],
+                    len(columns), columns.index(INPUT_TARGET), seed + member)
                 summary.append({"horizons": str(group), "lookback": best["lookback"], "units": str(best["units"]),
                                 "member": member, "val_loss": member_loss,
-                                "epochs": len(history.history["val_loss"])})
-                best["members"].append(extra)
+                                "epochs": len(history.history["val_loss"]), **(refit or {})})
+                best["members"].append((early, final))
+
+            def frame_of(config: dict, models: list) -> pd.DataFrame:
+                forecasts = ensemble_mean([predict_batched(m, config["x"]) for m in models])
+                return prediction_frame(frame.index, config["origins"], group, forecasts * scalers.target_scale,
+                                        observed, chrono, model=model_name, features=set_name)
+
             for config in configs:
-                forecasts = ensemble_mean([predict_batched(m, config["x"]) for m in config["members"]])
-                config["predictions"] = prediction_frame(frame.index, config["origins"], group,
-                                                         forecasts * scalers.target_scale, observed, chrono,
-                                                         model=model_name, features=set_name)
+                early_frame = frame_of(config, [early for early, _ in config["members"]])
+                config["predictions"] = early_frame
+                if cfg.get("refit_full_train", False):
+                    final_frame = frame_of(config, [final for _, final in config["members"]])
+                    config["predictions"] = _out_of_sample_on_validation(final_frame, early_frame)
             chosen, kept = best["predictions"], [best]
             if average_grid and len(configs) > 1:
                 whole = average_predictions([c["predictions"] for c in configs])
@@ -255,7 +294,7 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
                                    f"h{tag}_val_loss": round(best["val_loss"], 6)})
                 with tempfile.TemporaryDirectory() as tmp:
                     for config in kept:
-                        for member, fitted in enumerate(config["members"]):
+                        for member, (_, fitted) in enumerate(config["members"]):
                             path = Path(tmp) / f"{model_name}_{set_name}_h{tag}_L{config['lookback']}_m{member}.keras"
                             fitted.save(path)
                             mlflow.log_artifact(str(path), artifact_path="models")
