@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import ExtraTreesClassifier, StackingClassifier, VotingClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier, NeighborhoodComponentsAnalysis
@@ -164,6 +165,7 @@ def main() -> None:
     rows = []
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)  # SVC(probability=True), see baselines
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)  # mlp_bag5 stops at max_iter by design
         for name in tqdm(args.only or list(CANDIDATES), desc="candidates", unit="model"):
             rows.append(score(name, X, y, holdouts, fault_filtered))
             print(json.dumps(rows[-1]), flush=True)
