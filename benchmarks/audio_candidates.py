@@ -63,20 +63,22 @@ def _derived(X: np.ndarray) -> np.ndarray:
     return np.hstack([X, np.column_stack(extra)])
 
 
+def _first(derived: bool) -> list:
+    return [FunctionTransformer(_derived)] if derived else []
+
+
 def _svm(C: float = 10, derived: bool = False) -> BaseEstimator:
-    steps = [FunctionTransformer(_derived)] if derived else []
-    return make_pipeline(*steps, quantile_normal(), StandardScaler(),
+    return make_pipeline(*_first(derived), quantile_normal(), StandardScaler(),
                          SVC(C=C, probability=True, random_state=0))
 
 
 def _logistic(C: float = 0.1, derived: bool = False) -> BaseEstimator:
-    steps = [FunctionTransformer(_derived)] if derived else []
-    return make_pipeline(*steps, quantile_normal(), StandardScaler(), LogisticRegression(C=C, max_iter=5000))
+    return make_pipeline(*_first(derived), quantile_normal(), StandardScaler(),
+                         LogisticRegression(C=C, max_iter=5000))
 
 
 def _trees(derived: bool = False) -> BaseEstimator:
-    steps = [FunctionTransformer(_derived)] if derived else []
-    return make_pipeline(*steps, ExtraTreesClassifier(n_estimators=500, max_features=0.3, random_state=0))
+    return make_pipeline(*_first(derived), ExtraTreesClassifier(n_estimators=500, max_features=0.3, random_state=0))
 
 
 def _knn() -> BaseEstimator:
@@ -107,7 +109,7 @@ CANDIDATES: dict[str, Callable[[], BaseEstimator]] = {
     "svm_quantile_C30": lambda: _svm(30),
     "svm_derived": lambda: _svm(10, derived=True),
     "logistic_derived": lambda: _logistic(0.1, derived=True),
-    "nca_knn": lambda: make_pipeline(FunctionTransformer(_derived), quantile_normal(), StandardScaler(),
+    "nca_knn": lambda: make_pipeline(*_first(True), quantile_normal(), StandardScaler(),
                                      NeighborhoodComponentsAnalysis(n_components=40, max_iter=100, random_state=0),
                                      KNeighborsClassifier(10, weights="distance")),
     "mlp_bag5": _mlp_bag,
