@@ -51,21 +51,17 @@ def add_dynamics(frame: pd.DataFrame, nw_cap_hours: int = 72) -> pd.DataFrame:
     out = frame.copy()
     pm = out[INPUT_TARGET].astype(float)
     out["pm_log1p"] = np.log1p(pm)
-    out["pm_diff1"] = pm.diff(1)
-    out["pm_diff3"] = pm.diff(3)
-    out["pm_diff2"] = pm.diff(2)
-    out["pm_diff6"] = pm.diff(6)
+    for hours in (1, 2, 3, 6):
+        out[f"pm_diff{hours}"] = pm.diff(hours)
     out["pm_min24"] = pm.rolling(24, min_periods=12).min()
     out["pm_std6"] = pm.rolling(6, min_periods=3).std()
     out["pm_ratio24"] = pm / (pm.rolling(24, min_periods=12).mean() + 1.0)
     for hours in (6, 24, 72):
         out[f"pm_mean{hours}"] = pm.rolling(hours, min_periods=hours // 2).mean()
     out["pm_max24"] = pm.rolling(24, min_periods=12).max()
-    for column in ("DEWP", "PRES"):
-        for hours in (3, 6, 24):
+    for column, spans in (("DEWP", (1, 3, 6, 24)), ("PRES", (1, 3, 6, 24)), ("TEMP", (1, 3, 24)), ("Iws", (1, 3))):
+        for hours in spans:
             out[f"{column}_d{hours}"] = out[column].astype(float).diff(hours)
-    for column, hours in (("DEWP", 1), ("PRES", 1), ("TEMP", 1), ("TEMP", 3), ("TEMP", 24), ("Iws", 1), ("Iws", 3)):
-        out[f"{column}_d{hours}"] = out[column].astype(float).diff(hours)
     # A change of wind direction is when fronts arrive; unknown directions count as no change.
     out["wind_changed"] = (out["cbwd"].notna() & out["cbwd"].shift().notna()
                            & (out["cbwd"] != out["cbwd"].shift())).astype(float)

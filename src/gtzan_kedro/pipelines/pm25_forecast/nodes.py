@@ -107,6 +107,12 @@ def _indexed(features: pd.DataFrame) -> pd.DataFrame:
     return features.set_index(pd.DatetimeIndex(pd.to_datetime(features["timestamp"]), name="timestamp"))
 
 
+def _lag_design(frame: pd.DataFrame, columns: list[str], chrono: ChronoSplit, lags: int) -> LagDesign:
+    """The lag regressions' design on ``columns``, scaled with scalers fitted on training rows."""
+    scalers = fit_scalers(frame, columns, chrono)
+    return LagDesign(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale, chrono, lags)
+
+
 def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.DataFrame:
     """Persistence, 24-h seasonal persistence, ridge-on-lags and gradient-boosted-tree
     forecasts for every hour."""
@@ -118,18 +124,13 @@ def baseline_forecasts(features: pd.DataFrame, split: dict, params: dict) -> pd.
     if ridge.get("weather_at_target"):
         runs.append((ridge["weather_at_target_set"], list(ridge["weather_at_target"])))
     for set_name, lead in runs:
-        columns = params["feature_sets"][set_name]
-        scalers = fit_scalers(frame, columns, chrono)
-        data = LagDesign(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale, chrono,
-                         int(ridge["lags"]))
+        data = _lag_design(frame, params["feature_sets"][set_name], chrono, int(ridge["lags"]))
         parts.append(ridge_forecasts(data, horizons, float(ridge["alpha"]),
                                      features=f"{set_name}{TARGET_WEATHER_SUFFIX if lead else ''}",
                                      weather_at_target=lead))
     gbm = params.get("gbm") or {}
     for set_name in gbm.get("feature_sets", []):
-        columns = params["feature_sets"][set_name]
-        scalers = fit_scalers(frame, columns, chrono)
-        data = LagDesign(scaled_inputs(frame, scalers), columns, frame, scalers.target_scale, chrono, int(gbm["lags"]))
+        data = _lag_design(frame, params["feature_sets"][set_name], chrono, int(gbm["lags"]))
         parts.append(gbm_forecasts(data, horizons, features=set_name, max_iter=int(gbm["max_iter"]),
                                    learning_rate=float(gbm["learning_rate"]),
                                    max_leaf_nodes=int(gbm["max_leaf_nodes"]), seed=int(params.get("seed", 0))))
@@ -234,36 +235,34 @@ def train_lstm_forecaster(features: pd.DataFrame, split: dict, params: dict, cfg
             per_config = n_members if average_grid else 1
             group_inputs = lead_columns(inputs, columns, lead, group[0]) if lead else inputs
             configs = []
+
+            def add_member(config: dict, member: int) -> None:
+                """Fit seed member ``member`` of ``config``; the first one's loss is the config's."""
+                early, final, history, val_loss, refit = _fit_one(
+                    config["x"], config["y"], config["origins"], chrono, group, cfg, config["lookback"],
+                    config["units"], len(columns), columns.index(INPUT_TARGET), seed + member)
+                summary.append({"horizons": str(group), "lookback": config["lookback"], "units": str(config["units"]),
+                                "member": member, "val_loss": val_loss,
+                                "epochs": len(history.history["val_loss"]), **(refit or {})})
+                config["members"].append((early, final))
+                config.setdefault("val_loss", val_loss)
+
             for lookback, units in tqdm(grid, desc=f"{model_name} {set_name} h{group}", disable=len(grid) == 1):
                 origins = window_origins(group_inputs, lookback, min_horizon=min(group))
                 x = windows(group_inputs, origins, lookback)
                 y = targets(scaled_target, origins, group)
                 logger.info("%s %s horizons %s: lookback %d, units %s, %d windows", model_name, set_name,
                             group, lookback, units, len(origins))
-                members, losses = [], []
+                config = {"lookback": lookback, "units": units, "members": [], "origins": origins, "x": x, "y": y}
                 for member in range(per_config):
-                    early, final, history, val_loss, refit = _fit_one(x, y, origins, chrono, group, cfg, lookback,
-                                                                      units, len(columns),
-                                                                      columns.index(INPUT_TARGET), seed + member)
-                    summary.append({"horizons": str(group), "lookback": lookback, "units": str(units),
-                                    "member": member, "val_loss": val_loss,
-                                    "epochs": len(history.history["val_loss"]), **(refit or {})})
-                    members.append((early, final))
-                    losses.append(val_loss)
-                configs.append({"lookback": lookback, "units": units, "val_loss": losses[0], "members": members,
-                                "origins": origins, "x": x, "y": y})
+                    add_member(config, member)
+                configs.append(config)
             # The grid's choice: the lowest validation loss of the first seed (as without an ensemble).
             best = min(configs, key=lambda c: c["val_loss"])
             # Seed ensemble of the chosen configuration: the members it does not have yet.
             for member in tqdm(range(len(best["members"]), n_members), desc=f"{model_name} h{group} members",
                                disable=n_members == len(best["members"])):
-                early, final, history, member_loss, refit = _fit_one(
-                    best["x"], best["y"], best["origins"], chrono, group, cfg, best["lookback"], best["units"],
-                    len(columns), columns.index(INPUT_TARGET), seed + member)
-                summary.append({"horizons": str(group), "lookback": best["lookback"], "units": str(best["units"]),
-                                "member": member, "val_loss": member_loss,
-                                "epochs": len(history.history["val_loss"]), **(refit or {})})
-                best["members"].append((early, final))
+                add_member(best, member)
 
             def frame_of(config: dict, models: list) -> pd.DataFrame:
                 forecasts = ensemble_mean([predict_batched(m, config["x"]) for m in models])
