@@ -221,3 +221,20 @@ def test_served_model_answers_uploads_and_refuses_what_it_must(saved_model, shar
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=15)
         log.close()
+
+
+def test_an_unexpected_failure_is_one_row_without_its_message(model_3s, clip, tmp_path):
+    class Broken:
+        classes_ = None
+
+        def predict_proba(self, X):
+            raise RuntimeError("cannot open /srv/secret/weights.bin")
+
+    predictor = load_predictor(model_3s)
+    predictor.model = Broken()
+    model = GenrePyfuncModel(predictor)
+    song = _b64(clip(tmp_path / "song.wav", seconds=3.0))
+    out = model.predict(None, pd.DataFrame({"filename": ["a.wav", "b.wav"], "audio_base64": [song, song]}))
+    assert list(out["error"]) == ["a.wav: could not be decoded or classified (RuntimeError)",
+                                  "b.wav: could not be decoded or classified (RuntimeError)"]
+    assert "/srv" not in json.dumps(out.to_dict("records"))

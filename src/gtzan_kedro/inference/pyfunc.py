@@ -136,6 +136,9 @@ class GenrePyfuncModel(mlflow.pyfunc.PythonModel):
             result = self.predictor.predict_file(path, max_seconds=self.limits.max_seconds)
         except AudioError as exc:
             return _error_row(name, f"{name}: {exc.reason.replace(path, name)}")
+        except Exception as exc:  # a decoder's own message may carry the server's temp path
+            logger.warning("genre model could not classify %r: %s", name, exc)
+            return _error_row(name, f"{name}: could not be decoded or classified ({type(exc).__name__})")
         result["file"] = name
         if result.get("note"):
             result["note"] += f" (the server's limit is {self.limits.max_seconds:g} s, {MAX_SECONDS_ENV})"
