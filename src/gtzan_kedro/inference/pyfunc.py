@@ -65,7 +65,9 @@ class GenrePyfuncModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
         """The limits it was packaged with, unless the serving machine's settings say otherwise;
         the allowed folder only ever from the serving machine."""
-        self.limits = ServingLimits.from_config(getattr(context, "model_config", None), base=self.limits)
+        # getattr: a model registered before limits existed unpickles without them
+        self.limits = ServingLimits.from_config(getattr(context, "model_config", None),
+                                                base=getattr(self, "limits", None))
         logger.info("genre model limits: %s", self.limits)
 
     def predict(
