@@ -134,8 +134,8 @@ def fetch(dataset: str, raw_dir: str, archive: str | None) -> None:
         sys.exit(1)
 
 
-# `gtzan predict` lives with the inference library (issue 7).
-from gtzan_kedro.inference.cli import predict  # noqa: E402
+# `gtzan predict` lives beside this module with the model lookup it needs (cli_resolve).
+from gtzan_kedro.cli_predict import predict  # noqa: E402
 
 main.add_command(predict)
 

@@ -31,12 +31,23 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration""
 
 # CONFIG_LOADER_CLASS = OmegaConfigLoader
 
+
+
+def _serving_requirements() -> list[str]:
+    """Imported on use, so settings stay cheap to import."""
+    from gtzan_kedro.inference.requirements import serving_requirements
+
+    return serving_requirements()
+
+
 # Keyword arguments to pass to the `CONFIG_LOADER_CLASS` constructor.
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # conf/gtzan and conf/local only list the parameters they change: merge them deeply.
     "merge_strategy": {"parameters": "soft"},
+    # The served model's pip requirements, from pyproject.toml's pins (catalog_inference.yml).
+    "custom_resolvers": {"gtzan_serving_requirements": _serving_requirements},
     # "config_patterns": {
     #     "spark" : ["spark*/"],
     #     "parameters": ["parameters*", "parameters*/**", "**/parameters*"],

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import time
+from pathlib import Path
 
 import joblib
 import mlflow
 import pytest
 
+from gtzan_kedro.cli_resolve import default_predictor, resolve_predictor
 from gtzan_kedro.inference.predictor import GenrePredictor, as_predictor
 from gtzan_kedro.inference.pyfunc import log_genre_model
-from gtzan_kedro.inference.resolve import (
-    REGISTERED_MODEL_NAME,
-    ModelNotFound,
-    default_predictor,
-    load_predictor,
-    resolve_predictor,
-)
+from gtzan_kedro.inference.resolve import REGISTERED_MODEL_NAME, ModelNotFound, load_predictor
 
 # Given explicitly, so MLflow skips inferring them in a subprocess (slow, not under test).
 SKLEARN_REQS = ["scikit-learn"]
@@ -110,3 +107,15 @@ def test_default_is_the_newest_of_catalog_file_and_registry(kedro_project, model
         assert resolve_predictor(str(model_30s), project_root=root).segment_seconds == 30.0
     finally:
         mlflow.set_tracking_uri(None)
+
+
+def test_inference_library_imports_no_kedro():
+    """The catalog/conf lookup lives in the CLI layer (cli_resolve); inference/ is plain library."""
+    import gtzan_kedro.inference as package
+
+    for source in sorted(Path(package.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "kedro" or n.startswith(("kedro.", "kedro_", "gtzan_kedro.cli"))
+                           for n in names), f"{source.name} imports {names}"

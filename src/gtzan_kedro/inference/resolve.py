@@ -1,4 +1,8 @@
-"""Find the genre model to use: an explicit path or MLflow URI, else the latest trained one."""
+"""Load a genre model from a path or MLflow URI; pick the newest of several candidates.
+
+No Kedro here: which candidates a project has (its catalog's best model file, its MLflow
+store) is the command-line layer's business (``gtzan_kedro.cli_resolve``).
+"""
 
 from __future__ import annotations
 
@@ -36,16 +40,6 @@ class Candidate:
     load: Any  # () -> GenrePredictor
 
 
-def find_project_root(start: str | Path | None = None) -> Path | None:
-    """The nearest folder at or above ``start`` whose pyproject.toml has a [tool.kedro] table."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.kedro]" in pyproject.read_text(errors="ignore"):
-            return folder
-    return None
-
-
 def set_tracking_uri(project_root: Path | None) -> str | None:
     """Point MLflow at the project's sqlite store unless MLFLOW_TRACKING_URI says otherwise."""
     import mlflow
@@ -64,7 +58,7 @@ def load_predictor(model: str | Path, project_root: Path | None = None) -> Genre
     path = Path(text)
     if text.startswith(MLFLOW_URI_SCHEMES) or (path.is_dir() and (path / "MLmodel").is_file()):
         if not path.exists():
-            set_tracking_uri(project_root if project_root is not None else find_project_root())
+            set_tracking_uri(project_root)
         return _load_mlflow_predictor(text)
     if path.is_dir():
         raise ModelNotFound(f"{path}: a folder without an MLmodel file is not an MLflow model")
@@ -137,59 +131,7 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:300] if lines else type(exc).__name__
 
 
-def _local_candidate(project_root: Path, env: str | None) -> Candidate | None:
-    """The best model the last training run saved through the catalog, when it exists."""
-    entry = _catalog_entry(project_root, env, BEST_MODEL_ENTRY)
-    if entry is None:
-        return None
-    filepath = entry.get("filepath") or entry.get("path")
-    if not filepath:
-        return None
-    path = Path(filepath)
-    if not path.is_absolute():
-        path = project_root / path
-    if not path.exists():
-        return None
-
-    def load() -> GenrePredictor:
-        from kedro.io import DataCatalog
-
-        conf = dict(entry)
-        conf[("filepath" if "filepath" in entry else "path")] = str(path)
-        obj = DataCatalog.from_config({BEST_MODEL_ENTRY: conf}).load(BEST_MODEL_ENTRY)
-        return as_predictor(obj, description=_display_path(path))
-
-    return Candidate(str(path), path.stat().st_mtime, load)
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _catalog_entry(project_root: Path, env: str | None, name: str) -> dict | None:
-    import warnings
-
-    from kedro.config import OmegaConfigLoader
-
-    from gtzan_kedro import settings  # the project's loader arguments, without bootstrapping
-
-    # bootstrap_project would also install Kedro's rich logging on a plain CLI; not wanted here.
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # omegaconf's resolver deprecation notices
-            loader = OmegaConfigLoader(conf_source=str(project_root / "conf"), env=env,
-                                       **settings.CONFIG_LOADER_ARGS)
-            catalog = loader["catalog"]
-    except Exception as exc:  # a broken conf should not hide the MLflow candidates
-        logger.warning("could not read the catalog of %s: %s", project_root, exc)
-        return None
-    return catalog.get(name)
-
-
-def _registry_candidate(project_root: Path | None) -> Candidate | None:
+def registry_candidate(project_root: Path | None) -> Candidate | None:
     """The newest version of the registered servable genre model, when MLflow has one."""
     has_remote = bool(os.environ.get("MLFLOW_TRACKING_URI"))
     if not has_remote and (project_root is None or not (project_root / "mlflow.db").exists()):
@@ -209,16 +151,9 @@ def _registry_candidate(project_root: Path | None) -> Candidate | None:
     return Candidate(uri, newest.creation_timestamp / 1000.0, lambda: _load_mlflow_predictor(uri))
 
 
-def default_predictor(project_root: Path | None = None, env: str | None = None) -> GenrePredictor:
-    """The newest of: the catalog's best model file, the newest registered MLflow version."""
-    project_root = project_root or find_project_root()
-    candidates = []
-    if project_root is not None:
-        candidates.append(_local_candidate(project_root, env))
-    candidates.append(_registry_candidate(project_root))
-    candidates = [c for c in candidates if c is not None]
+def newest_predictor(candidates: list[Candidate], where: str) -> GenrePredictor:
+    """Load the newest candidate that loads; ModelNotFound says what was tried and how to train."""
     if not candidates:
-        where = f"in {project_root}" if project_root else "(not inside a Kedro project)"
         raise ModelNotFound(
             f"no trained genre model found {where}: looked for the catalog entry "
             f"'{BEST_MODEL_ENTRY}' and the MLflow registered model '{REGISTERED_MODEL_NAME}'; "
@@ -231,12 +166,3 @@ def default_predictor(project_root: Path | None = None, env: str | None = None) 
         except (ModelNotFound, TypeError, ValueError, OSError) as exc:
             errors.append(f"{candidate.source}: {exc}")
     raise ModelNotFound("no usable genre model: " + "; ".join(errors) + "; " + TRAIN_HINT)
-
-
-def resolve_predictor(
-    model: str | None = None, project_root: Path | None = None, env: str | None = None
-) -> GenrePredictor:
-    """``model`` (path or MLflow URI) when given, else the latest trained model."""
-    if model:
-        return load_predictor(model, project_root)
-    return default_predictor(project_root, env)

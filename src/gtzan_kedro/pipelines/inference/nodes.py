@@ -8,6 +8,7 @@ import pandas as pd
 
 from gtzan_kedro.inference.predictor import GenrePredictor, as_predictor
 from gtzan_kedro.inference.pyfunc import GenrePyfuncModel
+from gtzan_kedro.inference.serving import ServingLimits
 from gtzan_kedro.inference.report import predictions_table
 
 logger = logging.getLogger(__name__)
@@ -24,9 +25,10 @@ def build_genre_predictor(best_audio_model, params: dict) -> GenrePredictor:
     return predictor
 
 
-def package_servable_model(predictor: GenrePredictor) -> GenrePyfuncModel:
-    """The predictor as one MLflow pyfunc (audio in, genre out) for `mlflow models serve`."""
-    return GenrePyfuncModel(predictor)
+def package_servable_model(predictor: GenrePredictor, params: dict) -> GenrePyfuncModel:
+    """The predictor as one pyfunc (audio in, genre out) with its request limits; the catalog
+    entry ``genre_pyfunc_model`` logs and registers it for MLflow's model server."""
+    return GenrePyfuncModel(predictor, ServingLimits.from_params(params.get("serving") or {}))
 
 
 def classify_inbox(predictor: GenrePredictor, inbox: pd.DataFrame) -> pd.DataFrame:

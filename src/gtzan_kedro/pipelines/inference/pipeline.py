@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(build_genre_predictor, ["best_audio_model", "params:inference"], "genre_predictor",
                  name="build_genre_predictor"),
-            node(package_servable_model, "genre_predictor", "genre_pyfunc_model",
+            node(package_servable_model, ["genre_predictor", "params:inference"], "genre_pyfunc_model",
                  name="package_servable_model"),
             node(classify_inbox, ["genre_predictor", "inference_inbox"], "inbox_predictions",
                  name="classify_inbox"),

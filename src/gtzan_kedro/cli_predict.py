@@ -29,7 +29,8 @@ def predict(paths: tuple[str, ...], model: str | None, fmt: str, env: str | None
 
     from gtzan_kedro.audio.io import find_audio_files
     from gtzan_kedro.inference import report
-    from gtzan_kedro.inference.resolve import ModelNotFound, resolve_predictor
+    from gtzan_kedro.cli_resolve import resolve_predictor
+    from gtzan_kedro.inference.resolve import ModelNotFound
 
     # Library deprecation notices (e.g. scikit-learn's on a pickled SVC) are for the model's
     # author, not for someone classifying a song.
