@@ -113,3 +113,21 @@ def test_extractor_outputs_are_per_patch_and_track_means(musicnn_dir):
     np.testing.assert_allclose(summary["mean_pool"], out["mean_pool"].mean(axis=0))
     assert [t for t, _ in m.top_tags(summary["tags"], extractor.tag_names, 2)] == \
         [extractor.tag_names[i] for i in np.argsort(-summary["tags"])[:2]]
+
+
+@pytest.mark.parametrize("name", m.MODEL_NAMES)
+def test_port_matches_the_original_tf1_graph(name, musicnn_dir):
+    """Same input, same weights: the wheel's own graph (run once under tf-keras by
+    make_musicnn_legacy_reference.py) and this port agree on tags and every embedding."""
+    import json
+    from pathlib import Path
+
+    from make_musicnn_legacy_reference import reference_input, summarise
+
+    reference = json.loads((Path(__file__).with_name("musicnn_legacy_reference.json")).read_text())[name]
+    out = m.MusicnnExtractor(name, musicnn_dir).patch_outputs(reference_input())
+    assert set(out) == set(reference)
+    for key, expected in reference.items():
+        got = summarise(out[key])
+        for part in ("head", "sum", "abs_sum"):
+            np.testing.assert_allclose(got[part], expected[part], rtol=1e-4, atol=1e-5, err_msg=f"{key} {part}")
