@@ -131,3 +131,10 @@ def test_port_matches_the_original_tf1_graph(name, musicnn_dir):
         got = summarise(out[key])
         for part in ("head", "sum", "abs_sum"):
             np.testing.assert_allclose(got[part], expected[part], rtol=1e-4, atol=1e-5, err_msg=f"{key} {part}")
+
+
+def test_extractor_refuses_non_finite_patches(musicnn_dir):
+    patches = np.ones((1, 187, 96), np.float32)
+    patches[0, 5, 3] = np.inf  # what musicnn's float16 log gives for a loud bin
+    with pytest.raises(ValueError, match="inf or NaN"):
+        m.MusicnnExtractor("MTT_musicnn", musicnn_dir).patch_outputs(patches)

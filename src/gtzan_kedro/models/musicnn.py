@@ -286,6 +286,11 @@ class MusicnnExtractor:
         patches = np.asarray(patches, dtype=np.float32)
         if patches.ndim != 3 or patches.shape[1:] != (PATCH_FRAMES, N_MELS):
             raise ValueError(f"expected (n, {PATCH_FRAMES}, {N_MELS}) patches, got {patches.shape}")
+        if not np.isfinite(patches).all():
+            # one inf bin spreads through the max-pools to a third of the embedding (the
+            # legacy path's constant output, docs/embeddings.md): refuse rather than answer
+            raise ValueError("log-mel patches hold inf or NaN values; compute them with "
+                             "gtzan_kedro.audio.musicnn_input.log_mel (float32 log)")
         chunks = [self._model(patches[i:i + self.batch_size], training=False)
                   for i in range(0, len(patches), self.batch_size)]
         return {k: np.concatenate([np.asarray(c[k]) for c in chunks]) for k in chunks[0]}
