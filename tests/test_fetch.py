@@ -75,3 +75,73 @@ def test_cli_fetch_reports_bad_archive_without_traceback(tmp_path):
     assert result.exit_code == 1
     assert "not a readable zip archive" in result.stderr
     assert "Traceback" not in result.output
+
+
+# --- musicnn weights: tested on a local copy of the real wheel (tests/musicnn_weights.py) ---
+from musicnn_weights import musicnn_wheel  # noqa: E402,F401  (fixture)
+
+
+def test_fetch_musicnn_from_local_wheel_unpacks_checkpoints_and_tags(tmp_path, musicnn_wheel):
+    import json
+
+    import tensorflow as tf
+
+    cache = fetch.fetch_musicnn(tmp_path / "musicnn", source=musicnn_wheel.as_uri())
+    assert fetch.musicnn_cache_is_complete(cache)
+    tags = json.loads((cache / "tags.json").read_text())
+    assert len(tags["MTT"]) == len(tags["MSD"]) == 50
+    assert tags["MTT"][:3] == ["guitar", "classical", "slow"] and "Hip-Hop" in tags["MSD"]
+    reader = tf.compat.v1.train.NewCheckpointReader(str(cache / "MSD_musicnn") + "/")
+    assert len(reader.get_variable_to_shape_map()) == 150
+    assert reader.get_tensor("batch_normalization/moving_mean")[0] == pytest.approx(2.198, abs=1e-3)
+    assert json.loads((cache / "manifest.json").read_text())["wheel_sha256"] == fetch.MUSICNN_WHEEL_SHA256
+    assert not list(tmp_path.glob(".*unpacking"))
+    # cached: a second fetch does not touch the source again
+    assert fetch.fetch_musicnn(cache, source=tmp_path / "gone.whl") == cache
+
+
+def test_fetch_musicnn_rejects_a_wheel_with_another_hash(tmp_path):
+    fake = tmp_path / fetch.MUSICNN_WHEEL
+    with zipfile.ZipFile(fake, "w") as zf:
+        zf.writestr("musicnn/configuration.py", "MTT_LABELS = ['a']\n")
+    with pytest.raises(fetch.FetchError, match="SHA-256 .* is not musicnn 0.1.0"):
+        fetch.fetch_musicnn(tmp_path / "cache", source=fake)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_extract_musicnn_names_missing_members(tmp_path):
+    fake = tmp_path / "other.whl"
+    with zipfile.ZipFile(fake, "w") as zf:
+        zf.writestr("musicnn/configuration.py", "MTT_LABELS = ['a']\n")
+    with pytest.raises(fetch.FetchError, match="lacks .*MSD_musicnn/.index"):
+        fetch.extract_musicnn_wheel(fake, tmp_path / "cache", expected_sha256=fetch.sha256_of(fake))
+
+
+def test_musicnn_download_uses_pip_and_explains_failure(tmp_path, monkeypatch):
+    import subprocess
+
+    seen = {}
+
+    def fake_run(cmd, **kwargs):
+        seen["cmd"] = cmd
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: Could not find a version (network down)")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    with pytest.raises(fetch.FetchError, match="network down.*--wheel PATH"):
+        fetch.download_musicnn_wheel(tmp_path)
+    assert seen["cmd"][1:6] == ["-m", "pip", "download", "--no-deps", "--only-binary"]
+    assert "musicnn==0.1.0" in seen["cmd"]
+
+
+def test_musicnn_weights_dir_without_cache_names_the_fetch_command(tmp_path, monkeypatch):
+    monkeypatch.delenv(fetch.MUSICNN_CACHE_ENV, raising=False)
+    with pytest.raises(fetch.FetchError, match=r"not found in .*empty: run `gtzan fetch musicnn`"):
+        fetch.musicnn_weights_dir(tmp_path / "empty")
+
+
+def test_cli_fetch_musicnn_from_wheel(tmp_path, musicnn_wheel):
+    result = CliRunner().invoke(main, ["fetch", "musicnn", "--wheel", str(musicnn_wheel),
+                                       "--musicnn-dir", str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    assert "musicnn: written to" in result.output
+    assert fetch.musicnn_cache_is_complete(tmp_path / "w")

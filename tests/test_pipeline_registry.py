@@ -16,14 +16,14 @@ def test_every_designed_pipeline_is_registered(pipelines):
     assert set(pipelines) == {
         "sample_data", "ingest", "feature_selection", "audio_models", "audio_models_30s",
         "audio_models_3s", "image_models", "multimodal", "pm25_forecast", "reporting",
-        "inference", "__default__",
+        "inference", "embeddings", "__default__",
     }
 
 
 def test_default_is_everything_but_sample_data_and_inference(pipelines):
     default = {n.name for n in pipelines["__default__"].nodes}
     for name in ("ingest", "feature_selection", "audio_models", "image_models", "multimodal",
-                 "pm25_forecast", "reporting"):
+                 "pm25_forecast", "reporting", "embeddings"):
         assert {n.name for n in pipelines[name].nodes} <= default, name
     for name in ("sample_data", "inference"):
         assert not {n.name for n in pipelines[name].nodes} & default, name

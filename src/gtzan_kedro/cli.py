@@ -97,22 +97,28 @@ def features(paths: tuple[str, ...], segment_seconds: float | None, fmt: str, jo
 
 
 @main.command()
-@click.argument("dataset", type=click.Choice(["gtzan", "split", "pm25", "all"]))
+@click.argument("dataset", type=click.Choice(["gtzan", "split", "pm25", "musicnn", "all"]))
 @click.option("--raw-dir", type=click.Path(file_okay=False), default="data/01_raw", show_default=True,
               help="Kedro's raw layer of the project.")
 @click.option("--archive", type=click.Path(dir_okay=False), default=None,
               help="Kaggle's GTZAN zip you already downloaded (skips the Kaggle API).")
-def fetch(dataset: str, raw_dir: str, archive: str | None) -> None:
+@click.option("--wheel", default=None, metavar="PATH|URL",
+              help="musicnn-0.1.0-py3-none-any.whl you already have (skips `pip download`).")
+@click.option("--musicnn-dir", type=click.Path(file_okay=False), default="data/06_models/pretrained/musicnn",
+              show_default=True, help="Where the musicnn checkpoints are unpacked.")
+def fetch(dataset: str, raw_dir: str, archive: str | None, wheel: str | None = None,
+          musicnn_dir: str = "data/06_models/pretrained/musicnn") -> None:
     """Download the real data into data/01_raw (needs internet; Kaggle needs an API token).
 
     gtzan: Kaggle's GTZAN archive (audio, images, feature CSVs) into data/01_raw/gtzan/;
-    split: the fault-filtered train/valid/test lists; pm25: UCI's Beijing PM2.5 CSV.
+    split: the fault-filtered train/valid/test lists; pm25: UCI's Beijing PM2.5 CSV;
+    musicnn: the pretrained musicnn weights (pip download of the musicnn 0.1.0 wheel, hash-checked).
     """
     import tempfile
 
     from gtzan_kedro import fetch as fetchers
 
-    steps = ["gtzan", "split", "pm25"] if dataset == "all" else [dataset]
+    steps = ["gtzan", "split", "pm25", "musicnn"] if dataset == "all" else [dataset]
     failed = False
     for step in steps:
         try:
@@ -122,6 +128,8 @@ def fetch(dataset: str, raw_dir: str, archive: str | None) -> None:
                 else:
                     with tempfile.TemporaryDirectory() as tmp:
                         where = fetchers.unpack_kaggle_archive(fetchers.download_kaggle_archive(tmp), raw_dir)
+            elif step == "musicnn":
+                where = fetchers.fetch_musicnn(musicnn_dir, source=wheel)
             elif step == "split":
                 where = fetchers.fetch_fault_filtered_split(raw_dir)
             else:
@@ -138,6 +146,11 @@ def fetch(dataset: str, raw_dir: str, archive: str | None) -> None:
 from gtzan_kedro.cli_predict import predict  # noqa: E402
 
 main.add_command(predict)
+
+# `gtzan tags`: pretrained musicnn tags (issue 14).
+from gtzan_kedro.inference.tags import tags  # noqa: E402
+
+main.add_command(tags)
 
 
 if __name__ == "__main__":
