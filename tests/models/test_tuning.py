@@ -104,10 +104,11 @@ def test_tuned_mlp_does_not_lose_to_the_presets_on_validation_and_refits_reprodu
 
 def test_fewer_trials_than_presets_warns_and_tune_mlp_returns_the_best(rows, caplog):
     X, y, Xv, yv = rows
-    with caplog.at_level(logging.WARNING, logger="gtzan_kedro.models.tuning"):
+    with caplog.at_level(logging.INFO, logger="gtzan_kedro.models.tuning"):
         best, build_best = tune_mlp(X, y, Xv, yv, 3, max_trials=1, epochs=1, patience=1,
                                     presets=["tanh50", "pyramid"])
     assert "only ['tanh50'] are tried" in caplog.text
+    assert "tuned MLP trials: 1/1 done (trial 0 tanh50: val_accuracy " in caplog.text  # progress
     assert best == {"layers": 1, "units_0": 50, "activation": "tanh", "dropout": 0.0, "l1": 0.0,
                     "l2": 0.0, "optimizer": "adam", "learning_rate": 0.001}
     assert [l.units for l in build_best(6, 3).layers if hasattr(l, "units")] == [50, 3]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from gtzan_kedro.models.mlp import MLP_PRESETS, build_mlp
+from gtzan_kedro.models.progress import ProgressTracker
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +203,7 @@ def search_mlp(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_va
         logger.warning("tuner max_trials=%d < %d presets: only %s are tried",
                        max_trials, len(points), [n for n, _ in points[:max_trials]])
     labels = {_values_key(v): name for name, v in points}
+    progress = ProgressTracker(max_trials, "tuned MLP trials", log=logger)
 
     class PresetFirstOracle(keras_tuner.oracles.BayesianOptimizationOracle):
         """Bayesian optimisation whose first trials are the presets (keras-tuner starts from
@@ -228,6 +231,9 @@ def search_mlp(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_va
                                 batch_size=batch_size, callbacks=[stop], verbose=0)
             loss, accuracy = model.evaluate(X_val, y_val, verbose=0, batch_size=1024)
             keras.backend.clear_session()
+            name = labels.get(_values_key(trial.hyperparameters.values), "search point")
+            progress.step(f"trial {int(trial.trial_id)} {name}: val_accuracy {accuracy:.3f}, "
+                          f"{len(history.history['loss'])} epochs")
             return {"val_accuracy": float(accuracy), "val_loss": float(loss),
                     "epochs": float(len(history.history["loss"]))}
 
@@ -275,8 +281,12 @@ def _next_point(oracle, candidates: int = 2000, refine: int = 5) -> np.ndarray:
     refinements instead of 50 restarts (which cost 30 s per trial on a loaded 2-core CPU)."""
     import scipy.optimize
 
+    from sklearn.exceptions import ConvergenceWarning
+
     x, y = oracle._vectorize_trials()
-    oracle.gpr.fit(np.nan_to_num(x, posinf=0, neginf=0), np.nan_to_num(y, posinf=0, neginf=0))
+    with warnings.catch_warnings():  # a length scale at its bound on a handful of trials: noise
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        oracle.gpr.fit(np.nan_to_num(x, posinf=0, neginf=0), np.nan_to_num(y, posinf=0, neginf=0))
     bounds = oracle._get_hp_bounds()
 
     def lcb(points: np.ndarray) -> np.ndarray:
