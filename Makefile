@@ -29,6 +29,8 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# tensorflow replaced tensorflow-cpu (same files): installing over it and removing it later breaks the import
+	-@$(BIN)/python -m pip uninstall --quiet -y tensorflow-cpu 2>/dev/null
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@# numba caches compiled kernels on disk; filling that cache from parallel workers can crash
 	$(BIN)/python -m gtzan_kedro.audio.warmup
