@@ -20,7 +20,7 @@ from gtzan_kedro.audio.features import feature_rows, rows_to_table
 from gtzan_kedro.audio.io import AudioError, load_audio, probe
 from gtzan_kedro.audio.spectrograms import mel_image, segment_tensors
 from gtzan_kedro.audio.warmup import warm_numba_cache
-from gtzan_kedro.datasets.partitions import StreamedPartitionedDataset
+from gtzan_kedro.datasets.partitions import StreamedPartitionedDataset, WrittenPartition
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +63,13 @@ def index_tracks(genres_original: pd.DataFrame, params: dict[str, Any]) -> pd.Da
 
 @dataclass
 class TrackResult:
-    """Everything ingest derives from one decoded track, or why it could not."""
+    """Everything ingest derives from one decoded track, or why it could not (once written,
+    ``tensors`` and ``image`` are :class:`WrittenPartition` handles instead of the data)."""
 
     track_id: str
     rows_30s: list[dict] = field(default_factory=list)
     rows_3s: list[dict] = field(default_factory=list)
-    tensors: dict[str, np.ndarray] | None = None
+    tensors: dict[str, np.ndarray] | WrittenPartition | None = None
     image: Any = None
     error: str | None = None
     transient: bool = False  # the failure was the machine's, not the file's: not cached
@@ -113,8 +114,9 @@ def process_track(path: str, track_id: str, genre: str, params: dict[str, Any],
         result.tensors = writers["segment_tensors"].write(key, result.tensors)
         result.image = writers["mel_images"].write(key, result.image)
     except Exception as exc:  # a full disk or a bad path fails this track, not the batch
-        return TrackResult(track_id, error=f"could not write outputs: {type(exc).__name__}: {exc}",
-                           transient=True)
+        return TrackResult(track_id, error=f"could not write outputs ({type(exc).__name__}: {exc}): "
+                                           "free disk space or fix the folder's permissions; the "
+                                           "next run tries this track again", transient=True)
     return result
 
 
