@@ -71,7 +71,7 @@ def _pattern(required: str | dict[str, Any]) -> str:
     if "path" not in required:
         raise ValueError(f"TrackCacheDataset requires entry {required!r} has no path: give a "
                          "pattern with {partition} or a partitioned dataset's config")
-    folder = str(required["path"]).rstrip("/")
+    folder = str(required["path"]).rstrip("/").replace("{", "{{").replace("}", "}}")  # literal braces
     return f"{folder}/{{partition}}{required.get('filename_suffix', '')}"
 
 
