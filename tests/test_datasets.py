@@ -62,3 +62,42 @@ def test_prefer_existing_loads_kaggle_saves_elsewhere(tmp_path):
     assert ds.load().x.tolist() == [2]
     ds.save(pd.DataFrame({"x": [3]}))
     assert kaggle.read_text() == "x\n2\n"
+
+
+def _tensor_partitions(path, **extra):
+    from gtzan_kedro.datasets import StreamedPartitionedDataset
+
+    return StreamedPartitionedDataset(path=str(path), dataset={"type": "gtzan_kedro.datasets.NpzDataset"},
+                                      filename_suffix=".npz", **extra)
+
+
+def test_streamed_partitions_write_one_at_a_time_and_skip_rewrites(tmp_path):
+    import pickle
+
+    ds = _tensor_partitions(tmp_path / "t")
+    written = pickle.loads(pickle.dumps(ds)).write("blues/blues.00000", {"mel": np.ones(3)})  # as a worker
+    target = tmp_path / "t" / "blues" / "blues.00000.npz"
+    assert target.exists() and list(written()["mel"]) == [1.0, 1.0, 1.0]
+    mtime = target.stat().st_mtime_ns
+    ds.save({"blues/blues.00000": written, "rock/rock.00001": {"mel": np.zeros(2)}})
+    assert target.stat().st_mtime_ns == mtime  # already on disk: not rewritten
+    assert sorted(ds.load()) == ["blues/blues.00000", "rock/rock.00001"]
+    _tensor_partitions(tmp_path / "copy").save({"blues/blues.00000": written})  # elsewhere: copied
+    assert list(np.load(tmp_path / "copy" / "blues" / "blues.00000.npz")["mel"]) == [1.0, 1.0, 1.0]
+    with pytest.raises(DatasetError, match="overwrite"):
+        _tensor_partitions(tmp_path / "t", overwrite=True)
+
+
+def test_partition_writers_come_from_catalog_configs_and_are_read_only(tmp_path):
+    from gtzan_kedro.datasets import PartitionWritersDataset, StreamedPartitionedDataset
+
+    config = {"type": "gtzan_kedro.datasets.StreamedPartitionedDataset", "path": str(tmp_path / "t"),
+              "dataset": {"type": "gtzan_kedro.datasets.NpzDataset"}, "filename_suffix": ".npz"}
+    writers = PartitionWritersDataset({"segment_tensors": config}).load()
+    assert isinstance(writers["segment_tensors"], StreamedPartitionedDataset)
+    assert writers["segment_tensors"].partition_path("a/b") == str(tmp_path / "t" / "a" / "b.npz")
+    with pytest.raises(DatasetError, match="read-only"):
+        PartitionWritersDataset({}).save({})
+    plain = {**config, "type": "partitions.PartitionedDataset"}
+    with pytest.raises(DatasetError, match="StreamedPartitionedDataset"):
+        PartitionWritersDataset({"segment_tensors": plain}).load()

@@ -540,121 +540,162 @@ def _bass_root(score: _Score, bar: int, octave: int) -> int:
     return 12 * (octave + 1) + score.tonic + root
 
 
+@dataclass
+class _Part:
+    """One part being written: its instrument, its stem and the octaves it voices in."""
+
+    mix: _Mixer
+    score: _Score
+    inst: str
+    stem: str
+    bass_octave: int
+    comp_octave: int
+
+    def note(self, midi: float, start_s: float, dur_s: float, vel: float) -> None:
+        """Add one note of this part's instrument to its stem."""
+        self.mix.note(self.inst, midi, start_s, dur_s, vel, self.stem)
+
+    def chord(self, bar: int, step: float, dur_steps: float, vel: float, octave: int | None = None,
+              spread: float = 0.0) -> None:
+        """The bar's chord at a grid step, its notes ``spread`` seconds apart (a strum)."""
+        t0 = self.score.time(bar, step)
+        for k, m in enumerate(_chord_notes(self.score, bar, self.comp_octave if octave is None else octave)):
+            self.note(m, t0 + k * spread, dur_steps * self.score.step_s(bar), vel)
+
+
+def _comp_bar(part: _Part, role: str, bar: int, vel: float) -> None:
+    """One bar of an accompaniment role (chords, arpeggios, riffs)."""
+    score, rng, co = part.score, part.score.rng, part.comp_octave
+    spb = score.steps_per_beat
+    steps = score.beats_per_bar * spb
+    sd = score.step_s(bar)
+    if role == "comp_sustain":
+        part.chord(bar, 0, steps, vel)
+    elif role == "comp_steps":  # block chords on every beat
+        for b in range(score.beats_per_bar):
+            part.chord(bar, b * spb, spb * 0.9, vel * (1.0 if b % 2 == 0 else 0.8))
+    elif role == "comp_stabs":  # short syncopated stabs
+        for s in (2, 6, 10, 14) if spb == 4 else (0, 6):
+            part.chord(bar, s, 1.2, vel)
+    elif role == "comp_funk":
+        for s in range(0, steps, 1):
+            if rng.random() < 0.45:
+                part.chord(bar, s, 0.6, vel * rng.uniform(0.5, 1.0), octave=co, spread=0.004)
+    elif role == "comp_skank":  # reggae: short chord on each offbeat
+        for s in range(2, steps, 4):
+            part.chord(bar, s, 0.8, vel, octave=co, spread=0.003)
+    elif role == "comp_bubble":
+        for s in range(1, steps, 2):
+            part.chord(bar, s, 0.7, vel * (0.8 if s % 4 == 1 else 0.5), octave=co - 1)
+    elif role == "comp_strum":  # strummed chords on beats 2 and 4 plus 'and's
+        for s in (0, 4, 6, 8, 12, 14) if spb == 4 else (0, 3, 6, 9):
+            part.chord(bar, s, 2.0, vel * (1.0 if s % 4 == 0 else 0.7), spread=0.012)
+    elif role == "comp_eighths":  # rock power chords in 8ths
+        for s in range(0, steps, 2):
+            part.chord(bar, s, 1.9, vel * (1.0 if s % 4 == 0 else 0.8), octave=co, spread=0.0)
+    elif role == "comp_shuffle":  # blues shuffle: root-fifth / root-sixth boogie
+        root = _bass_root(score, bar, co - 1)
+        for b in range(score.beats_per_bar):
+            top = root + (7 if b % 2 == 0 else 9)
+            for s, d in ((0, 2.0), (2, 1.0)):
+                t0 = score.time(bar, b * spb + s)
+                part.note(root, t0, d * sd, vel * 0.9)
+                part.note(top, t0, d * sd, vel * 0.9)
+    elif role == "comp_jazz":  # sparse syncopated comping on extended voicings
+        for s in range(0, steps, spb if spb == 3 else 2):
+            if rng.random() < 0.35:
+                part.chord(bar, s + (2 if spb == 3 and rng.random() < 0.5 else 0), 2.5,
+                           vel * rng.uniform(0.5, 1.0), spread=0.01)
+    elif role == "arpeggio":
+        notes = _chord_notes(score, bar, co, False)
+        notes = notes + [notes[1] + 12] if len(notes) > 1 else notes
+        stride = 2 if spb == 4 else 1
+        for i, s in enumerate(range(0, steps, stride)):
+            part.note(notes[i % len(notes)], score.time(bar, s), 3 * stride * sd, vel * 0.8)
+    elif role == "chug":  # metal: palm-muted 16ths with accents
+        root = _chord_notes(score, bar, co, False)
+        for s in range(steps):
+            if rng.random() < 0.85:
+                accent = s % 4 == 0
+                for m in root[: 3 if accent else 2]:
+                    part.note(m, score.time(bar, s), (0.9 if accent else 0.45) * sd, vel * (1.0 if accent else 0.7))
+
+
+def _bass_bar(part: _Part, role: str, bar: int, vel: float) -> None:
+    """One bar of a bass-line role."""
+    score, rng, bo = part.score, part.score.rng, part.bass_octave
+    spb = score.steps_per_beat
+    steps = score.beats_per_bar * spb
+    sd = score.step_s(bar)
+    if role == "bass_sustain":
+        part.note(_bass_root(score, bar, bo), score.time(bar, 0), steps * sd, vel)
+    elif role == "bass_chug":
+        for s in range(0, steps, 2):
+            part.note(_bass_root(score, bar, bo + 1), score.time(bar, s), 1.8 * sd, vel)
+    elif role == "bass_eighths":
+        for s in range(0, steps, 2):
+            part.note(_bass_root(score, bar, bo), score.time(bar, s), 1.8 * sd, vel * (1.0 if s % 4 == 0 else 0.8))
+    elif role == "bass_octave":  # disco: octave-jumping 8ths
+        root = _bass_root(score, bar, bo)
+        for s in range(0, steps, 2):
+            part.note(root + (12 if s % 4 == 2 else 0), score.time(bar, s), 1.5 * sd, vel)
+    elif role == "bass_rootfifth":  # country: root on 1, fifth on 3
+        root = _bass_root(score, bar, bo)
+        for b in range(score.beats_per_bar):
+            if b % 2 == 0:
+                part.note(root + (0 if b == 0 else 7), score.time(bar, b * spb), spb * 1.6 * sd, vel)
+    elif role == "bass_shuffle":  # blues walking boogie: 1-3-5-6-b7-6-5-3
+        root = _bass_root(score, bar, bo)
+        line = (0, 4, 7, 9, 10, 9, 7, 4)
+        for i in range(score.beats_per_bar * 2):
+            b, s = divmod(i, 2)
+            part.note(root + line[i % 8], score.time(bar, b * spb + s * 2), (2 if s == 0 else 1) * sd, vel)
+    elif role == "bass_walk":  # jazz walking bass: chord tones and chromatic approach
+        _, intervals = score.chords[bar]
+        root = _bass_root(score, bar, bo)
+        nxt = _bass_root(score, (bar + 1) % score.n_bars, bo)
+        for b in range(score.beats_per_bar):
+            if b == 0:
+                m = root
+            elif b == score.beats_per_bar - 1:
+                m = nxt + rng.choice((-1, 1, -2))
+            else:
+                m = root + int(rng.choice(intervals[:4])) + int(rng.choice((0, 0, 2, -1)))
+            part.note(m, score.time(bar, b * spb), spb * 0.95 * sd, vel * rng.uniform(0.85, 1.0))
+    elif role == "bass_808":  # hiphop: long sub notes with the kick
+        root = _bass_root(score, bar, bo)
+        for s, d in ((0, 7), (7, 3), (10, 6)):
+            part.note(root, score.time(bar, s), d * sd, vel)
+    elif role == "bass_reggae":  # leaves beat one empty, melodic around the triad
+        root = _bass_root(score, bar, bo)
+        third = 3 if score.scale == MINOR_SCALE else 4
+        for s, off in ((2, 0), (4, 0), (6, 7), (10, third), (12, 7), (14, 12)):
+            if rng.random() < 0.85:
+                part.note(root + off, score.time(bar, s), 1.8 * sd, vel)
+
+
+COMP_ROLES = frozenset({"comp_sustain", "comp_steps", "comp_stabs", "comp_funk", "comp_skank",
+                        "comp_bubble", "comp_strum", "comp_eighths", "comp_shuffle", "comp_jazz",
+                        "arpeggio", "chug"})
+BASS_ROLES = frozenset({"bass_sustain", "bass_chug", "bass_eighths", "bass_octave", "bass_rootfifth",
+                        "bass_shuffle", "bass_walk", "bass_808", "bass_reggae"})
+MELODY_ROLES = frozenset({"melody", "melody_slow", "lead_blues", "lead_metal", "rap"})
+
+
 def _play_part(mix: _Mixer, score: _Score, role: str, inst: str, level: float,
                style: GenreStyle) -> None:
-    """Write one part (bass line, comping, melody...) through the whole clip."""
-    rng, spb = score.rng, score.steps_per_beat
-    steps = score.beats_per_bar * spb
-    bo, co = style.bass_octave, style.comp_octave
-    stem = inst + ":" + role
-
-    def chord(bar, step, dur_steps, vel, octave=co, spread=0.0):
-        t0 = score.time(bar, step)
-        for k, m in enumerate(_chord_notes(score, bar, octave)):
-            mix.note(inst, m, t0 + k * spread, dur_steps * score.step_s(bar), vel, stem)
-
+    """Write one part (bass line, comping, melody...) through the whole clip, bar by bar."""
+    if role not in COMP_ROLES | BASS_ROLES | MELODY_ROLES:
+        raise ValueError(f"unknown part role {role!r}")
+    part = _Part(mix, score, inst, inst + ":" + role, style.bass_octave, style.comp_octave)
     for bar in range(score.n_bars):
-        sd = score.step_s(bar)
-        vel = level * rng.uniform(0.8, 1.0)
-        if role == "comp_sustain":
-            chord(bar, 0, steps, vel)
-        elif role == "bass_sustain":
-            mix.note(inst, _bass_root(score, bar, bo), score.time(bar, 0), steps * sd, vel, stem)
-        elif role == "comp_steps":  # block chords on every beat
-            for b in range(score.beats_per_bar):
-                chord(bar, b * spb, spb * 0.9, vel * (1.0 if b % 2 == 0 else 0.8))
-        elif role == "comp_stabs":  # short syncopated stabs
-            for s in (2, 6, 10, 14) if spb == 4 else (0, 6):
-                chord(bar, s, 1.2, vel)
-        elif role == "comp_funk":
-            for s in range(0, steps, 1):
-                if rng.random() < 0.45:
-                    chord(bar, s, 0.6, vel * rng.uniform(0.5, 1.0), octave=co, spread=0.004)
-        elif role == "comp_skank":  # reggae: short chord on each offbeat
-            for s in range(2, steps, 4):
-                chord(bar, s, 0.8, vel, octave=co, spread=0.003)
-        elif role == "comp_bubble":
-            for s in range(1, steps, 2):
-                chord(bar, s, 0.7, vel * (0.8 if s % 4 == 1 else 0.5), octave=co - 1)
-        elif role == "comp_strum":  # strummed chords on beats 2 and 4 plus 'and's
-            for s in (0, 4, 6, 8, 12, 14) if spb == 4 else (0, 3, 6, 9):
-                chord(bar, s, 2.0, vel * (1.0 if s % 4 == 0 else 0.7), spread=0.012)
-        elif role == "comp_eighths":  # rock power chords in 8ths
-            for s in range(0, steps, 2):
-                chord(bar, s, 1.9, vel * (1.0 if s % 4 == 0 else 0.8), octave=co, spread=0.0)
-        elif role == "comp_shuffle":  # blues shuffle: root-fifth / root-sixth boogie
-            root = _bass_root(score, bar, co - 1)
-            for b in range(score.beats_per_bar):
-                top = root + (7 if b % 2 == 0 else 9)
-                for s, d in ((0, 2.0), (2, 1.0)):
-                    t0 = score.time(bar, b * spb + s)
-                    mix.note(inst, root, t0, d * sd, vel * 0.9, stem)
-                    mix.note(inst, top, t0, d * sd, vel * 0.9, stem)
-        elif role == "comp_jazz":  # sparse syncopated comping on extended voicings
-            for s in range(0, steps, spb if spb == 3 else 2):
-                if rng.random() < 0.35:
-                    chord(bar, s + (2 if spb == 3 and rng.random() < 0.5 else 0), 2.5, vel * rng.uniform(0.5, 1.0),
-                          spread=0.01)
-        elif role == "arpeggio":
-            notes = _chord_notes(score, bar, co, False)
-            notes = notes + [notes[1] + 12] if len(notes) > 1 else notes
-            stride = 2 if spb == 4 else 1
-            for i, s in enumerate(range(0, steps, stride)):
-                mix.note(inst, notes[i % len(notes)], score.time(bar, s), 3 * stride * sd, vel * 0.8, stem)
-        elif role == "chug":  # metal: palm-muted 16ths with accents
-            root = _chord_notes(score, bar, co, False)
-            for s in range(steps):
-                if rng.random() < 0.85:
-                    accent = s % 4 == 0
-                    for m in root[: 3 if accent else 2]:
-                        mix.note(inst, m, score.time(bar, s), (0.9 if accent else 0.45) * sd, vel * (1.0 if accent else 0.7), stem)
-        elif role == "bass_chug":
-            for s in range(0, steps, 2):
-                mix.note(inst, _bass_root(score, bar, bo + 1), score.time(bar, s), 1.8 * sd, vel, stem)
-        elif role == "bass_eighths":
-            for s in range(0, steps, 2):
-                mix.note(inst, _bass_root(score, bar, bo), score.time(bar, s), 1.8 * sd, vel * (1.0 if s % 4 == 0 else 0.8), stem)
-        elif role == "bass_octave":  # disco: octave-jumping 8ths
-            root = _bass_root(score, bar, bo)
-            for s in range(0, steps, 2):
-                mix.note(inst, root + (12 if s % 4 == 2 else 0), score.time(bar, s), 1.5 * sd, vel, stem)
-        elif role == "bass_rootfifth":  # country: root on 1, fifth on 3
-            root = _bass_root(score, bar, bo)
-            for b in range(score.beats_per_bar):
-                if b % 2 == 0:
-                    mix.note(inst, root + (0 if b == 0 else 7), score.time(bar, b * spb), spb * 1.6 * sd, vel, stem)
-        elif role == "bass_shuffle":  # blues walking boogie: 1-3-5-6-b7-6-5-3
-            root = _bass_root(score, bar, bo)
-            line = (0, 4, 7, 9, 10, 9, 7, 4)
-            for i in range(score.beats_per_bar * 2):
-                b, s = divmod(i, 2)
-                mix.note(inst, root + line[i % 8], score.time(bar, b * spb + s * 2), (2 if s == 0 else 1) * sd, vel, stem)
-        elif role == "bass_walk":  # jazz walking bass: chord tones and chromatic approach
-            root_pc, intervals = score.chords[bar]
-            root = _bass_root(score, bar, bo)
-            nxt = _bass_root(score, (bar + 1) % score.n_bars, bo)
-            for b in range(score.beats_per_bar):
-                if b == 0:
-                    m = root
-                elif b == score.beats_per_bar - 1:
-                    m = nxt + rng.choice((-1, 1, -2))
-                else:
-                    m = root + int(rng.choice(intervals[:4])) + int(rng.choice((0, 0, 2, -1)))
-                mix.note(inst, m, score.time(bar, b * spb), spb * 0.95 * sd, vel * rng.uniform(0.85, 1.0), stem)
-        elif role == "bass_808":  # hiphop: long sub notes with the kick
-            root = _bass_root(score, bar, bo)
-            for s, d in ((0, 7), (7, 3), (10, 6)):
-                mix.note(inst, root, score.time(bar, s), d * sd, vel, stem)
-        elif role == "bass_reggae":  # leaves beat one empty, melodic around the triad
-            root = _bass_root(score, bar, bo)
-            third = 3 if score.scale == MINOR_SCALE else 4
-            for s, off in ((2, 0), (4, 0), (6, 7), (10, third), (12, 7), (14, 12)):
-                if rng.random() < 0.85:
-                    mix.note(inst, root + off, score.time(bar, s), 1.8 * sd, vel, stem)
-        elif role in ("melody", "melody_slow", "lead_blues", "lead_metal", "rap"):
-            _melody(mix, score, role, inst, bar, vel, stem)
+        vel = level * score.rng.uniform(0.8, 1.0)
+        if role in COMP_ROLES:
+            _comp_bar(part, role, bar, vel)
+        elif role in BASS_ROLES:
+            _bass_bar(part, role, bar, vel)
         else:
-            raise ValueError(f"unknown part role {role!r}")
+            _melody(mix, score, role, inst, bar, vel, part.stem)
 
 
 def _melody(mix: _Mixer, score: _Score, role: str, inst: str, bar: int, vel: float, stem: str) -> None:

@@ -1,9 +1,16 @@
-"""Kedro datasets this project needs and kedro-datasets lacks (audio folders, npz tensors, upserted tables)."""
+"""Kedro datasets this project needs and kedro-datasets lacks (audio folders, npz tensors,
+streamed partitions, the ingest cache, upserted tables)."""
 
 from gtzan_kedro.datasets.audio import AudioFolderDataset
 from gtzan_kedro.datasets.arrays import NpzDataset
+from gtzan_kedro.datasets.cache import TrackCacheDataset
 from gtzan_kedro.datasets.comparison import ComparisonTableDataset
 from gtzan_kedro.datasets.json import OptionalDataset, OptionalJSONDataset, Skipped, is_absent
+from gtzan_kedro.datasets.partitions import (
+    PartitionWritersDataset,
+    StreamedPartitionedDataset,
+    WrittenPartition,
+)
 from gtzan_kedro.datasets.tables import PreferExistingCSVDataset, WriteIfAbsentCSVDataset
 
 __all__ = [
@@ -12,8 +19,12 @@ __all__ = [
     "NpzDataset",
     "OptionalDataset",
     "OptionalJSONDataset",
+    "PartitionWritersDataset",
     "PreferExistingCSVDataset",
     "Skipped",
+    "StreamedPartitionedDataset",
+    "TrackCacheDataset",
     "WriteIfAbsentCSVDataset",
+    "WrittenPartition",
     "is_absent",
 ]

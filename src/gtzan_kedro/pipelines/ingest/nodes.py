@@ -20,6 +20,7 @@ from gtzan_kedro.audio.features import feature_rows, rows_to_table
 from gtzan_kedro.audio.io import AudioError, load_audio, probe
 from gtzan_kedro.audio.spectrograms import mel_image, segment_tensors
 from gtzan_kedro.audio.warmup import warm_numba_cache
+from gtzan_kedro.datasets.partitions import StreamedPartitionedDataset, WrittenPartition
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +63,19 @@ def index_tracks(genres_original: pd.DataFrame, params: dict[str, Any]) -> pd.Da
 
 @dataclass
 class TrackResult:
-    """Everything ingest derives from one decoded track, or why it could not."""
+    """Everything ingest derives from one decoded track, or why it could not (once written,
+    ``tensors`` and ``image`` are :class:`WrittenPartition` handles instead of the data)."""
 
     track_id: str
     rows_30s: list[dict] = field(default_factory=list)
     rows_3s: list[dict] = field(default_factory=list)
-    tensors: dict[str, np.ndarray] | None = None
+    tensors: dict[str, np.ndarray] | WrittenPartition | None = None
     image: Any = None
     error: str | None = None
+    transient: bool = False  # the failure was the machine's, not the file's: not cached
 
 
-def process_track(path: str, track_id: str, genre: str, params: dict[str, Any]) -> TrackResult:
+def extract_track(path: str, track_id: str, genre: str, params: dict[str, Any]) -> TrackResult:
     """Decode ``path`` once and compute its 30-s row, 3-s rows, tensors and mel image.
 
     Errors come back in ``TrackResult.error`` instead of raising, so one bad file never
@@ -94,6 +97,27 @@ def process_track(path: str, track_id: str, genre: str, params: dict[str, Any]) 
         return TrackResult(track_id, error=exc.reason)
     except Exception as exc:  # a bug or an odd file must not cost the other tracks
         return TrackResult(track_id, error=f"{type(exc).__name__}: {exc}")
+
+
+def process_track(path: str, track_id: str, genre: str, params: dict[str, Any],
+                  writers: dict[str, StreamedPartitionedDataset]) -> TrackResult:
+    """Extract one track and write its tensors and image where it ran (a worker process).
+
+    Only the small feature rows travel back: ``tensors`` and ``image`` hold the
+    :class:`WrittenPartition` handles, so the caller never holds a track's arrays.
+    """
+    result = extract_track(path, track_id, genre, params)
+    if result.error is not None:
+        return result
+    key = _partition_id(genre, track_id)
+    try:
+        result.tensors = writers["segment_tensors"].write(key, result.tensors)
+        result.image = writers["mel_images"].write(key, result.image)
+    except Exception as exc:  # a full disk or a bad path fails this track, not the batch
+        return TrackResult(track_id, error=f"could not write outputs ({type(exc).__name__}: {exc}): "
+                                           "free disk space or fix the folder's permissions; the "
+                                           "next run tries this track again", transient=True)
+    return result
 
 
 def _partition_id(genre: str, track_id: str) -> str:
@@ -135,15 +159,19 @@ def _executor_settings(params: dict[str, Any]) -> tuple[str, str | None, int]:
     return backend, executor.get("scheduler_address"), workers
 
 
-def _run_joblib(tasks: list, params: dict[str, Any], workers: int) -> Iterator[tuple[Any, TrackResult]]:
-    jobs = (delayed(process_track)(t.path, t.track_id, t.genre, params) for t in tasks)
+def _run_joblib(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPartitionedDataset],
+                workers: int) -> Iterator[tuple[Any, TrackResult]]:
+    jobs = (delayed(process_track)(t.path, t.track_id, t.genre, params, writers) for t in tasks)
     yield from zip(tasks, Parallel(n_jobs=workers, return_as="generator")(jobs))
 
 
-def _run_dask(tasks: list, params: dict[str, Any], address: str | None,
-              workers: int) -> Iterator[tuple[Any, TrackResult]]:
+def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPartitionedDataset],
+              address: str | None, workers: int) -> Iterator[tuple[Any, TrackResult]]:
     """Submit one task per track to a dask.distributed cluster (a LocalCluster of
-    ``workers`` processes when no scheduler address is given); results as they finish."""
+    ``workers`` processes when no scheduler address is given); results as they finish.
+
+    Each worker writes its track's tensors and image itself, so the folders (like the
+    audio) must be on a file system the workers share with this process."""
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -158,14 +186,15 @@ def _run_dask(tasks: list, params: dict[str, Any], address: str | None,
     try:
         futures = client.map(process_track, [t.path for t in tasks],
                              [t.track_id for t in tasks], [t.genre for t in tasks],
-                             params=params, pure=False)
+                             params=params, writers=writers, pure=False)
         task_of = dict(zip((f.key for f in futures), tasks))
         for future in as_completed(futures):
             task = task_of[future.key]
             try:
                 yield task, future.result()
             except Exception as exc:  # a lost worker fails its tasks, not the whole ingest
-                yield task, TrackResult(task.track_id, error=f"dask task failed: {type(exc).__name__}: {exc}")
+                yield task, TrackResult(task.track_id, error=f"dask task failed: {type(exc).__name__}: {exc}",
+                                        transient=True)
             future.release()
     finally:
         client.close()
@@ -173,51 +202,47 @@ def _run_dask(tasks: list, params: dict[str, Any], address: str | None,
             cluster.close()
 
 
-def extract_tracks(
-    track_index: pd.DataFrame, ingest_cache: dict[str, Callable[[], Any]], params: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict, pd.DataFrame]:
-    """Featurise every ``ok`` track: new or changed files are decoded on the configured
-    executor, the rest (same file size and mtime, same extraction parameters) come from
-    the per-track cache.
-
-    Returns the 30-s and 3-s Kaggle tables, the tracks that made it (valid_tracks), the
-    decode/feature failures, the tensor and image partitions of the tracks extracted in
-    this run, their cache entries, and a one-row run summary (ingest_stats).
-    """
-    params_fp = extraction_fingerprint(params)
-    incremental = bool(params.get("incremental", True))
-    backend, address, workers = _executor_settings(params)
-    ok = track_index[track_index.status == "ok"]
+def _cached_entries(ok: pd.DataFrame, fingerprints: dict[str, dict], ingest_cache: dict[str, Callable[[], Any]],
+                    params_fp: str, incremental: bool) -> tuple[dict[str, dict], list]:
+    """Split the ``ok`` tracks into cache entries still current and the tracks to extract."""
     entries: dict[str, dict] = {}
-    todo, fingerprints = [], {}
+    todo = []
     for track in ok.itertuples():
         key = _partition_id(track.genre, track.track_id)
-        fingerprints[key] = file_fingerprint(track.path)
         entry = ingest_cache[key]() if incremental and key in ingest_cache else None
         if _is_current(entry, fingerprints[key], params_fp):
             entries[key] = entry
         else:
             todo.append(track)
-    logger.info("ingest: %d tracks to extract (%s extractor, %s backend), %d unchanged from the cache",
-                len(todo), params.get("extractor", "fast"), backend, len(entries))
+    return entries, todo
 
-    tensors, images, updates = {}, {}, {}
-    started = time.perf_counter()
-    if todo:
-        if workers != 1 or backend == "dask":
-            warm_numba_cache()  # compile once here: workers compiling at once can crash
-        results = (_run_dask(todo, params, address, workers) if backend == "dask"
-                   else _run_joblib(todo, params, workers))
-        for track, result in tqdm(results, total=len(todo), desc="extract", unit="track"):
-            key = _partition_id(track.genre, track.track_id)
-            entry = {"file": fingerprints[key], "params": params_fp, "rows_30s": result.rows_30s,
-                     "rows_3s": result.rows_3s, "error": result.error}
-            entries[key] = updates[key] = entry
-            if result.error is None:
-                tensors[key] = result.tensors
-                images[key] = result.image
-    elapsed = time.perf_counter() - started
 
+def _extract_new(todo: list, fingerprints: dict[str, dict], params_fp: str, params: dict[str, Any],
+                 writers: dict[str, StreamedPartitionedDataset]) -> tuple[dict, dict, dict, dict]:
+    """Extract ``todo`` on the configured executor, each worker writing its own partitions.
+
+    Returns the new cache entries of every finished track, the subset worth caching (not
+    transient failures) and the written tensor and image partitions (handles, not arrays).
+    """
+    backend, address, workers = _executor_settings(params)
+    if workers != 1 or backend == "dask":
+        warm_numba_cache()  # compile once here: workers compiling at once can crash
+    results = (_run_dask(todo, params, writers, address, workers) if backend == "dask"
+               else _run_joblib(todo, params, writers, workers))
+    entries, updates, tensors, images = {}, {}, {}, {}
+    for track, result in tqdm(results, total=len(todo), desc="extract", unit="track"):
+        key = _partition_id(track.genre, track.track_id)
+        entries[key] = {"file": fingerprints[key], "params": params_fp, "rows_30s": result.rows_30s,
+                        "rows_3s": result.rows_3s, "error": result.error}
+        if not result.transient:  # a lost worker or a full disk is retried on the next run
+            updates[key] = entries[key]
+        if result.error is None:
+            tensors[key], images[key] = result.tensors, result.image
+    return entries, updates, tensors, images
+
+
+def _collect_rows(ok: pd.DataFrame, entries: dict[str, dict]) -> tuple[list, list, list, list]:
+    """The 30-s rows, 3-s rows, failure rows and index labels of the kept tracks, in index order."""
     rows_30s, rows_3s, failures, valid = [], [], [], []
     for track in ok.itertuples():  # index order, whatever order the workers finished in
         entry = entries[_partition_id(track.genre, track.track_id)]
@@ -229,17 +254,54 @@ def extract_tracks(
         rows_30s += entry["rows_30s"]
         rows_3s += entry["rows_3s"]
         valid.append(track.Index)
+    return rows_30s, rows_3s, failures, valid
+
+
+def _run_summary(track_index: pd.DataFrame, n_ok: int, n_extracted: int, n_failed: int,
+                 elapsed: float, params: dict[str, Any], params_fp: str) -> pd.DataFrame:
+    """The one-row ``ingest_stats`` table of a run."""
+    backend, _, workers = _executor_settings(params)
+    return pd.DataFrame([{
+        "tracks_indexed": len(track_index), "tracks_ok": n_ok, "tracks_cached": n_ok - n_extracted,
+        "tracks_extracted": n_extracted, "tracks_failed": n_failed,
+        "extractor": params.get("extractor", "fast"), "backend": backend, "workers": workers,
+        "extract_seconds": round(elapsed, 3),
+        "seconds_per_extracted_track": round(elapsed / n_extracted, 3) if n_extracted else np.nan,
+        "params_fingerprint": params_fp,
+    }], columns=STATS_COLUMNS)
+
+
+def extract_tracks(
+    track_index: pd.DataFrame, ingest_cache: dict[str, Callable[[], Any]],
+    ingest_writers: dict[str, StreamedPartitionedDataset], params: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict, pd.DataFrame]:
+    """Featurise every ``ok`` track: new or changed files are decoded on the configured
+    executor, the rest (same file size and mtime, same extraction parameters) come from
+    the per-track cache. Each worker writes its track's tensors and image through
+    ``ingest_writers`` as it finishes, so memory does not grow with the corpus.
+
+    Returns the 30-s and 3-s Kaggle tables, the tracks that made it (valid_tracks), the
+    decode/feature failures, the tensor and image partitions written in this run (lazy
+    handles), their cache entries, and a one-row run summary (ingest_stats).
+    """
+    params_fp = extraction_fingerprint(params)
+    ok = track_index[track_index.status == "ok"]
+    fingerprints = {_partition_id(t.genre, t.track_id): file_fingerprint(t.path) for t in ok.itertuples()}
+    entries, todo = _cached_entries(ok, fingerprints, ingest_cache, params_fp,
+                                    incremental=bool(params.get("incremental", True)))
+    logger.info("ingest: %d tracks to extract (%s extractor, %s backend), %d unchanged from the cache",
+                len(todo), params.get("extractor", "fast"), _executor_settings(params)[0], len(entries))
+
+    started = time.perf_counter()
+    new_entries, updates, tensors, images = (_extract_new(todo, fingerprints, params_fp, params, ingest_writers)
+                                             if todo else ({}, {}, {}, {}))
+    elapsed = time.perf_counter() - started
     if todo:
         logger.info("extracted %d tracks in %.1f s (%.2f tracks/s, %.2f s per track)",
                     len(todo), elapsed, len(todo) / elapsed, elapsed / len(todo))
-    stats = pd.DataFrame([{
-        "tracks_indexed": len(track_index), "tracks_ok": len(ok), "tracks_cached": len(ok) - len(todo),
-        "tracks_extracted": len(todo), "tracks_failed": len(failures),
-        "extractor": params.get("extractor", "fast"), "backend": backend, "workers": workers,
-        "extract_seconds": round(elapsed, 3),
-        "seconds_per_extracted_track": round(elapsed / len(todo), 3) if todo else np.nan,
-        "params_fingerprint": params_fp,
-    }], columns=STATS_COLUMNS)
+
+    rows_30s, rows_3s, failures, valid = _collect_rows(ok, {**entries, **new_entries})
+    stats = _run_summary(track_index, len(ok), len(todo), len(failures), elapsed, params, params_fp)
     return (
         rows_to_table(rows_30s),
         rows_to_table(rows_3s),

@@ -23,14 +23,15 @@ class TrackCacheDataset(AbstractDataset[dict[str, Any], dict[str, Callable[[], A
     simply extracted again). Loading is lazy: ``{partition_id: loader}``.
 
     ``requires`` lists the files a successfully extracted track leaves behind, as patterns with
-    ``{partition}`` (e.g. ``data/04_feature/segment_tensors/{partition}.npz``): an entry whose
-    file was deleted also loads as ``None``, so the next run extracts that track again.
+    ``{partition}`` (e.g. ``data/04_feature/segment_tensors/{partition}.npz``) or as the
+    partitioned catalog entries themselves (their ``path`` and ``filename_suffix``): an entry
+    whose file was deleted also loads as ``None``, so the next run extracts that track again.
     """
 
-    def __init__(self, path: str, requires: list[str] | None = None,
+    def __init__(self, path: str, requires: list[str | dict[str, Any]] | None = None,
                  metadata: dict[str, Any] | None = None):
         self._path = Path(path)
-        self._requires = list(requires or [])
+        self._requires = [_pattern(required) for required in requires or []]
         self.metadata = metadata
 
     def _partition_path(self, partition_id: str) -> Path:
@@ -61,6 +62,17 @@ class TrackCacheDataset(AbstractDataset[dict[str, Any], dict[str, Callable[[], A
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "requires": self._requires}
+
+
+def _pattern(required: str | dict[str, Any]) -> str:
+    """A ``{partition}`` file pattern from a pattern or a partitioned dataset's config."""
+    if isinstance(required, str):
+        return required
+    if "path" not in required:
+        raise ValueError(f"TrackCacheDataset requires entry {required!r} has no path: give a "
+                         "pattern with {partition} or a partitioned dataset's config")
+    folder = str(required["path"]).rstrip("/").replace("{", "{{").replace("}", "}}")  # literal braces
+    return f"{folder}/{{partition}}{required.get('filename_suffix', '')}"
 
 
 def _loader(path: Path, required: list[Path]) -> Callable[[], Any]:

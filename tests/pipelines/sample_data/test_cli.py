@@ -1,4 +1,4 @@
-"""The sample_data pipeline: the split helper, and an end-to-end `kedro run` on a tiny corpus."""
+"""The sample_data pipeline end to end through the CLI: `kedro run --pipeline sample_data`."""
 
 from __future__ import annotations
 
@@ -8,51 +8,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from gtzan_kedro.audio.synth import GENRES
-from gtzan_kedro.pipelines.sample_data.nodes import stratified_split, write_sample_corpus
-
-FRACTIONS = {"train": 0.48, "valid": 0.21, "test": 0.31}
 PRSA_COLUMNS = ["No", "year", "month", "day", "hour", "pm2.5", "DEWP", "TEMP", "PRES", "cbwd",
                 "Iws", "Is", "Ir"]
-
-
-def _manifest(n_per_genre: int) -> pd.DataFrame:
-    return pd.DataFrame({
-        "filename": [f"{g}.{i:05d}.wav" for g in GENRES for i in range(n_per_genre)],
-        "genre": [g for g in GENRES for _ in range(n_per_genre)],
-    })
-
-
-def test_split_is_stratified_with_the_real_proportions():
-    split = stratified_split(_manifest(100), FRACTIONS, seed=0)
-    assert list(split.columns) == ["filename", "split"]
-    assert len(split) == 1000 and split.filename.is_unique
-    genre = split.filename.str.split(".").str[0]
-    counts = pd.crosstab(genre, split.split)
-    assert (counts["train"] == 48).all() and (counts["valid"] == 21).all() and (counts["test"] == 31).all()
-    assert stratified_split(_manifest(100), FRACTIONS, seed=0).equals(split)
-    assert not stratified_split(_manifest(100), FRACTIONS, seed=1).equals(split)
-
-
-@pytest.mark.parametrize("fractions", [{"train": 0.5, "valid": 0.5}, {"train": 0.6, "valid": 0.3, "test": 0.3}])
-def test_split_rejects_bad_fractions(fractions):
-    with pytest.raises(ValueError, match="split_fractions"):
-        stratified_split(_manifest(3), fractions, seed=0)
-
-
-def test_node_is_lazy_and_its_manifest_describes_every_clip():
-    params = {"n_per_genre": 3, "duration_s": 1.0, "sample_rate": 22050, "seed": 1,
-              "genres": ["blues", "metal"], "split_fractions": FRACTIONS}
-    clips, manifest, split = write_sample_corpus(params)
-    assert sorted(clips) == [f"{g}/{g}.{i:05d}.wav" for g in ("blues", "metal") for i in range(3)]
-    assert all(callable(v) for v in clips.values())
-    y, sr = clips["metal/metal.00002.wav"]()
-    assert sr == 22050 and y.shape == (22050,)
-    assert list(manifest.filename) == [k.split("/")[1] for k in sorted(clips)]
-    assert manifest.synthetic.all() and {"tempo_bpm", "key", "groove", "instruments"} <= set(manifest.columns)
-    assert set(split.filename) == set(manifest.filename)
-    with pytest.raises(ValueError, match="unknown genres"):
-        write_sample_corpus({**params, "genres": ["polka"]})
 
 
 def _digest(path) -> str:

@@ -11,13 +11,13 @@ import pytest
 import soundfile as sf
 import yaml
 
-from gtzan_kedro.datasets import AudioFolderDataset
+from gtzan_kedro.datasets import AudioFolderDataset, PartitionWritersDataset
 from gtzan_kedro.pipelines.ingest.nodes import extract_tracks, index_tracks
 
 distributed = pytest.importorskip("distributed")
 
 SR = 22050
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PARAMS = yaml.safe_load((REPO / "conf/base/parameters_ingest.yml").read_text())["ingest"]
 # Dask pins OMP_NUM_THREADS=1 in its workers while the local process may run multi-threaded
 # BLAS, so float32 matrix products can round differently in the last bit: compare to 1e-5.
@@ -57,20 +57,32 @@ def local_cluster():
         yield cluster
 
 
+def writers(out: Path) -> dict:
+    """Partition writers for tensors and images under ``out`` (the catalog's two entries)."""
+    return PartitionWritersDataset({
+        name: {"type": "gtzan_kedro.datasets.StreamedPartitionedDataset", "path": str(out / name),
+               "dataset": {"type": dataset}, "filename_suffix": suffix}
+        for name, dataset, suffix in (("segment_tensors", "gtzan_kedro.datasets.NpzDataset", ".npz"),
+                                      ("mel_images", "pillow.ImageDataset", ".png"))}).load()
+
+
 def test_node_on_own_local_cluster_equals_joblib(tmp_path):
     root = tmp_path / "genres_original"
     write_corpus(root)
     index = index_tracks(AudioFolderDataset(str(root)).load(), PARAMS)
-    local = extract_tracks(index, {}, {**copy.deepcopy(PARAMS), "n_jobs": 1})
-    on_dask = extract_tracks(index, {}, {**copy.deepcopy(PARAMS), "n_jobs": 2,
-                                        "executor": {"backend": "dask", "scheduler_address": None}})
+    local = extract_tracks(index, {}, writers(tmp_path / "local"), {**copy.deepcopy(PARAMS), "n_jobs": 1})
+    on_dask = extract_tracks(index, {}, writers(tmp_path / "dask"),
+                             {**copy.deepcopy(PARAMS), "n_jobs": 2,
+                              "executor": {"backend": "dask", "scheduler_address": None}})
     for ours, theirs in zip(local[:4], on_dask[:4]):
         pd.testing.assert_frame_equal(theirs, ours, check_exact=False, rtol=RTOL)
     assert sorted(on_dask[4]) == sorted(local[4]) == ["blues/blues.00000", "blues/blues.00001",
                                                      "metal/metal.00002", "rock/rock.00003"]
-    for key, tensors in local[4].items():
-        for name, array in tensors.items():
-            assert_same_tensor(on_dask[4][key][name], array, f"{key} {name}")
+    for key, written in local[4].items():  # each worker wrote its own partitions
+        theirs = on_dask[4][key]()
+        assert (tmp_path / "dask" / "segment_tensors" / f"{key}.npz").exists()
+        for name, array in written().items():
+            assert_same_tensor(theirs[name], array, f"{key} {name}")
     assert on_dask[7].iloc[0].backend == "dask" and on_dask[7].iloc[0].tracks_extracted == 4
 
 

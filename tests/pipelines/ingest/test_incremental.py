@@ -10,12 +10,11 @@ import pytest
 import soundfile as sf
 import yaml
 
-from gtzan_kedro.datasets import AudioFolderDataset
-from gtzan_kedro.pipelines.ingest.cache import TrackCacheDataset
+from gtzan_kedro.datasets import AudioFolderDataset, PartitionWritersDataset, TrackCacheDataset
 from gtzan_kedro.pipelines.ingest.nodes import extract_tracks, index_tracks
 
 SR = 22050
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PARAMS = yaml.safe_load((REPO / "conf/base/parameters_ingest.yml").read_text())["ingest"]
 
 
@@ -27,16 +26,25 @@ def write_clip(path: Path, freq: float, seconds: float = 3.3, seed: int = 0) -> 
     sf.write(path, y, SR, subtype="PCM_16")
 
 
+def partition_configs(out: Path) -> dict[str, dict]:
+    """Where the workers write tensors and images (the catalog's two partitioned entries)."""
+    return {name: {"type": "gtzan_kedro.datasets.StreamedPartitionedDataset", "path": str(out / name),
+                   "dataset": {"type": dataset}, "filename_suffix": suffix}
+            for name, dataset, suffix in (("segment_tensors", "gtzan_kedro.datasets.NpzDataset", ".npz"),
+                                          ("mel_images", "pillow.ImageDataset", ".png"))}
+
+
 class Ingest:
     """index_tracks + extract_tracks on a folder, with the cache saved as Kedro would."""
 
     def __init__(self, root: Path, cache: Path):
         self.root, self.cache = root, TrackCacheDataset(str(cache))
+        self.writers = PartitionWritersDataset(partition_configs(cache.parent / "out"))
 
     def run(self, params: dict) -> dict:
         index = index_tracks(AudioFolderDataset(str(self.root)).load(), params)
         t30, t3, valid, failures, tensors, images, updates, stats = extract_tracks(
-            index, self.cache.load(), params)
+            index, self.cache.load(), self.writers.load(), params)
         self.cache.save(updates)
         return {"t30": t30, "t3": t3, "valid": valid, "failures": failures, "tensors": tensors,
                 "stats": stats.iloc[0]}
@@ -105,19 +113,33 @@ def test_damaged_cache_entry_is_re_extracted(corpus, tmp_path):
 
 
 def test_track_whose_outputs_were_deleted_is_re_extracted(corpus, tmp_path):
-    tensors = tmp_path / "tensors"
+    configs = partition_configs(tmp_path / "out")
+    tensors = tmp_path / "out" / "segment_tensors"
     ingest = Ingest(corpus, tmp_path / "cache")
-    ingest.cache = TrackCacheDataset(str(tmp_path / "cache"), requires=[str(tensors / "{partition}.npz")])
+    ingest.cache = TrackCacheDataset(str(tmp_path / "cache"), requires=[configs["segment_tensors"]])
     params = {**copy.deepcopy(PARAMS), "n_jobs": 1}
-    for partition in ingest.run(params)["tensors"]:  # saved as the catalog's PartitionedDataset would
-        (tensors / f"{partition}.npz").parent.mkdir(parents=True, exist_ok=True)
-        (tensors / f"{partition}.npz").write_bytes(b"npz")
+    assert sorted(ingest.run(params)["tensors"]) == sorted(
+        p.relative_to(tensors).with_suffix("").as_posix() for p in tensors.rglob("*.npz"))
     assert ingest.run(params)["stats"].tracks_extracted == 0
 
     (tensors / "metal" / "metal.00002.npz").unlink()
     again = ingest.run(params)
     assert again["stats"].tracks_extracted == 1 and list(again["tensors"]) == ["metal/metal.00002"]
-    assert again["stats"].tracks_cached == 2
+    assert again["stats"].tracks_cached == 2 and (tensors / "metal" / "metal.00002.npz").exists()
+
+
+def test_requires_takes_patterns_or_partitioned_configs(tmp_path):
+    cache = TrackCacheDataset(str(tmp_path / "cache"), requires=[
+        str(tmp_path / "other") + "/{partition}.json", {"path": str(tmp_path / "t") + "/", "filename_suffix": ".npz"}])
+    cache.save({"blues/blues.00000": {"error": None, "rows_30s": []}})
+    assert cache.load()["blues/blues.00000"]() is None  # neither file exists
+    (tmp_path / "other" / "blues").mkdir(parents=True)
+    (tmp_path / "other" / "blues" / "blues.00000.json").write_text("{}")
+    (tmp_path / "t" / "blues").mkdir(parents=True)
+    (tmp_path / "t" / "blues" / "blues.00000.npz").write_bytes(b"npz")
+    assert cache.load()["blues/blues.00000"]() == {"error": None, "rows_30s": []}
+    with pytest.raises(ValueError, match="no path"):
+        TrackCacheDataset(str(tmp_path), requires=[{"filename_suffix": ".npz"}])
 
 
 @pytest.mark.e2e
