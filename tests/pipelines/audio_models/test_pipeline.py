@@ -1,5 +1,6 @@
-"""audio_models: the evaluate node on real rows, and `kedro run --pipeline audio_models_30s`
-end to end on a tiny 30-s table without the split file (the protocol is then skipped)."""
+"""audio_models: the model list read from parameters, the evaluate node on real rows, and
+`kedro run --pipeline audio_models_30s` end to end on a tiny 30-s table without the split file
+(the protocol is then skipped)."""
 
 
 import numpy as np
@@ -7,12 +8,15 @@ import pandas as pd
 import pytest
 
 from gtzan_kedro.audio.features import FEATURE_COLUMNS
-from gtzan_kedro.pipelines.audio_models.nodes import evaluate_model
-from gtzan_kedro.pipelines.audio_models.pipeline import create_pipeline, create_pipeline_30s
+from gtzan_kedro.evaluation.tabular import fit_split
+from gtzan_kedro.models.baselines import build_estimator, with_selector
+from gtzan_kedro.templates.feature_models import build
+from gtzan_kedro.templates.feature_models_nodes import _selector, evaluate_model
 
-EVALUATION = {"protocols": {"30s": ["holdout", "fault_filtered"],
-                            "3s": ["holdout", "fault_filtered", "leaky_segments"]},
-              "n_splits": 2, "permutation_repeats": 1, "log_models": False}
+EVALUATION = {"n_splits": 2, "permutation_repeats": 1, "log_models": False}
+SET_30S = {"table": "features_30_sec", "columns": "kaggle", "protocols": ["holdout", "fault_filtered"]}
+SET_3S = {"table": "features_3_sec", "columns": "kaggle",
+          "protocols": ["holdout", "fault_filtered", "leaky_segments"]}
 
 TINY_PARAMS = """
 audio_models:
@@ -38,7 +42,7 @@ audio_models:
 
 
 def test_pipelines_are_namespaced_per_model_and_table():
-    both, only_30s = create_pipeline(), create_pipeline_30s()
+    both, only_30s = build(), build(["30s"])
     namespaces = {n.namespace for n in only_30s.nodes if n.namespace}
     assert "audio_models_30s.svm" in namespaces and "audio_models_30s.mlp_tuned" in namespaces
     assert not any(ns.startswith("audio_models_3s") for ns in namespaces)
@@ -59,10 +63,11 @@ def test_evaluate_model_scores_both_protocols_on_segments(kaggle_30s, shared_dat
         segments.append(part)
     table = pd.concat(segments, ignore_index=True)
     split_table = pd.read_csv(shared_data("gtzan/fault_filtered_split.csv"))
-    rows, per_split, figures = evaluate_model(
-        table, split_table, None, False, EVALUATION,
+    rows, per_split, figures, fitted = evaluate_model(
+        table, split_table, None, False, EVALUATION, SET_3S,
         {"kind": "random_forest", "params": {"model__n_estimators": 20}, "grid": {}}, "3s",
         "random_forest")
+    assert fitted.predict_proba(table[FEATURE_COLUMNS]).shape == (len(table), 10)
     assert list(rows.protocol) == ["holdout", "fault_filtered", "leaky_segments"]
     assert rows.loc[rows.protocol == "holdout", "accuracy_mean"].item() > 0.3  # chance: 0.1
     assert rows["song_accuracy_vote_mean"].notna().all()
@@ -72,7 +77,7 @@ def test_evaluate_model_scores_both_protocols_on_segments(kaggle_30s, shared_dat
 
 def test_use_selected_features_without_the_file_is_a_clear_error(kaggle_30s):
     with pytest.raises(ValueError, match="selected_features.json"):
-        evaluate_model(kaggle_30s.head(40), None, None, True, EVALUATION,
+        evaluate_model(kaggle_30s.head(40), None, None, True, EVALUATION, SET_30S,
                        {"kind": "svm"}, "30s", "svm")
 
 
@@ -109,20 +114,68 @@ def test_audio_models_30s_runs_with_only_the_30s_table(kedro_project, kaggle_30s
 def test_selected_features_are_refitted_inside_each_split(kaggle_30s):
     table = kaggle_30s.groupby("label").head(6).reset_index(drop=True)
     selected = {"features": ["mfcc1_mean"], "selector": {"max_features": 5}}
-    evaluation = {**EVALUATION, "protocols": {"30s": ["holdout"]}}
-    rows, per_split, _ = evaluate_model(table, None, selected, True, evaluation,
-                                        {"kind": "svm"}, "30s", "svm")
+    rows, per_split, _, _ = evaluate_model(table, None, selected, True, EVALUATION,
+                                           {**SET_30S, "protocols": ["holdout"]},
+                                           {"kind": "svm"}, "30s", "svm")
     assert rows["selected_features"].all() and rows.loc[0, "n_splits"] == 2
     # the selector inside a split saw that split's training rows only
     from gtzan_kedro.evaluation.splits import holdout_splits, track_ids
-    from gtzan_kedro.pipelines.audio_models.nodes import _fit_split, _selector
     from gtzan_kedro.selection.transformers import FeatureSelector
 
     X = table[FEATURE_COLUMNS].astype(float)
     y = np.asarray(table.label, dtype=object)
     split = holdout_splits(y, track_ids(table.filename), n_splits=1)[0]
-    out = _fit_split({"kind": "svm"}, X, y, track_ids(table.filename), split,
-                     _selector(selected, True), {})
+    estimator = with_selector(build_estimator({"kind": "svm"}), _selector(selected, True))
+    out = fit_split(estimator, X, y, track_ids(table.filename), split)
     expected = FeatureSelector(max_features=5).fit(X.iloc[split.fit], y[split.fit])
     assert out.model["select"].selected_features_ == expected.selected_features_
     assert len(expected.selected_features_) <= 5
+
+
+NEW_MODEL = """
+audio_models:
+  evaluation: {n_splits: 2, permutation_repeats: 0, log_models: true}
+  models:
+    logreg_added_in_yaml: {kind: logistic_regression, params: {model__C: 0.3}}
+"""
+
+
+def test_a_model_is_one_yaml_block(kedro_project, kaggle_30s, monkeypatch):
+    """A model added through parameters alone (conf/local) is scored, its rows reach the
+    comparison table and it gets its own nested MLflow run with the shared metric names."""
+    import mlflow
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from gtzan_kedro.project_parameters import forget_run
+
+    kaggle_30s.groupby("label").head(6).to_csv(
+        kedro_project.path / "data/03_primary/features_30_sec.csv", index=False)
+    kedro_project.write_conf("local/parameters_audio_models.yml", NEW_MODEL)
+    monkeypatch.chdir(kedro_project.path)
+    bootstrap_project(kedro_project.path)
+    try:
+        with KedroSession.create(project_path=kedro_project.path) as session:
+            session.run(pipeline_name="audio_models_30s",
+                        namespaces=["audio_models_30s.logreg_added_in_yaml"])
+    finally:
+        forget_run()
+    table = pd.read_csv(kedro_project.path / "data/08_reporting/model_comparison.csv")
+    row = table[table.model == "logreg_added_in_yaml"]
+    assert list(row.protocol) == ["holdout"] and row.n_splits.item() == 2
+    assert (kedro_project.path / "data/06_models/audio_models_30s/logreg_added_in_yaml.pkl").exists()
+
+    mlflow.set_tracking_uri(f"sqlite:///{kedro_project.path / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["gtzan_kedro"], output_format="list")
+    nested = [r for r in runs if r.info.run_name == "audio_models_30s.logreg_added_in_yaml"]
+    assert len(nested) == 1 and "mlflow.parentRunId" in nested[0].data.tags
+    run = nested[0]
+    assert run.data.metrics["holdout.accuracy_mean"] == pytest.approx(row.accuracy_mean.item())
+    assert run.data.params["model.kind"] == "logistic_regression"
+    assert run.data.tags["model"] == "logreg_added_in_yaml"
+    client = mlflow.MlflowClient()
+    assert len(client.get_metric_history(run.info.run_id, "holdout.split_accuracy")) == 2
+    assert "figures" in {a.path for a in client.list_artifacts(run.info.run_id)}
+    # log_models: true: MLflow 3 keeps the fitted model as a logged model of this run
+    models = mlflow.search_logged_models(experiment_ids=[run.info.experiment_id], output_format="list")
+    assert [m.source_run_id for m in models] == [run.info.run_id]
