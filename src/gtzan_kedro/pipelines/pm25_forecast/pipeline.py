@@ -45,7 +45,7 @@ def create_pipeline(**kwargs) -> Pipeline:
              name="clean_pm25"),
         node(build_pm25_features, "pm25_hourly", "pm25_features", name="build_pm25_features"),
         node(split_pm25, ["pm25_features", "params:pm25_forecast"], "pm25_split", name="split_pm25"),
-    ])
+    ], namespace=GROUP, prefix_datasets_with_namespace=False)
     baselines = Pipeline([
         node(baseline_forecasts, ["pm25_features", "pm25_split", "params:pm25_forecast"],
              ["pm25_baseline_predictions", f"{GROUP}.baselines.forecast_metrics"],
