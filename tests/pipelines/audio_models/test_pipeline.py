@@ -179,3 +179,31 @@ def test_a_model_is_one_yaml_block(kedro_project, kaggle_30s, monkeypatch):
     # log_models: true: MLflow 3 keeps the fitted model as a logged model of this run
     models = mlflow.search_logged_models(experiment_ids=[run.info.experiment_id], output_format="list")
     assert [m.source_run_id for m in models] == [run.info.run_id]
+
+
+def test_two_models_run_in_process_on_a_tiny_catalog(kaggle_30s):
+    """The template as Kedro runs it (SequentialRunner on a DataCatalog), two models only."""
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    pipe = build(["30s"]).filter(node_namespaces=["audio_models_30s.svm", "audio_models_30s.extra_trees"])
+    params = {
+        "audio_models.use_selected_features": False,
+        "audio_models.evaluation": EVALUATION,
+        "audio_models.feature_sets.30s": SET_30S,
+        "audio_models.models.svm": {"kind": "svm", "grid": {"model__C": [1]}, "cv": 2},
+        "audio_models.models.extra_trees": {"kind": "extra_trees", "params": {"model__n_estimators": 5}},
+    }
+    catalog = DataCatalog({"features_30_sec": MemoryDataset(kaggle_30s.groupby("label").head(6)),
+                           "audio_models_fault_filtered_split": MemoryDataset(None),
+                           "selected_features": MemoryDataset(None),
+                           **{f"params:{k}": MemoryDataset(v) for k, v in params.items()},
+                           **{name: MemoryDataset() for name in pipe.outputs()}})
+    SequentialRunner().run(pipe, catalog)
+    svm = catalog.load("audio_models_30s.svm.comparison_rows")
+    trees = catalog.load("audio_models_30s.extra_trees.comparison_rows")
+    assert list(svm.protocol) == list(trees.protocol) == ["holdout"]  # no split file: skipped
+    assert (svm.n_splits == 2).all() and trees.accuracy_mean.between(0, 1).all()
+    assert len(catalog.load("audio_models_30s.svm.per_split_metrics")) == 2
+    assert "importance_impurity.png" in catalog.load("audio_models_30s.extra_trees.figures")
+    assert hasattr(catalog.load("audio_models_30s.svm.fitted_model"), "predict_proba")

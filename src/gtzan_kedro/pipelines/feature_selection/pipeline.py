@@ -63,4 +63,6 @@ def _table_pipeline(suffix: str) -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """The analysis of every table listed in ``feature_selection.tables`` that is present."""
-    return sum((_table_pipeline(suffix) for suffix in TABLES), Pipeline([]))
+    # one kedro-viz group `feature_selection` opening into a box per table (dataset names stay)
+    return Pipeline([_table_pipeline(suffix) for suffix in TABLES], namespace="feature_selection",
+                    prefix_datasets_with_namespace=False)
