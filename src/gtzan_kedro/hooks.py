@@ -11,6 +11,7 @@ kedro-mlflow's run:
 - ``per_split_metrics``: stepped metrics ``<protocol>.split_<column>`` (step = split);
 - ``training_history``: stepped metrics ``<protocol>.split<k>.<metric>`` (step = epoch);
 - ``forecast_metrics``: ``<metric>_h<horizon>`` per (model, features): one run for each;
+- ``per_class_metrics``: a CSV artifact;
 - ``figures`` / ``confusion_matrices``: PNG artifacts;
 - ``tracked_params``: a dict of params (e.g. the configuration a search chose);
 - ``fitted_model`` / ``fitted_models``: the model(s), unless a ``log_models`` / ``log_model``
@@ -38,7 +39,8 @@ from gtzan_kedro.project_parameters import remember_run
 logger = logging.getLogger(__name__)
 
 TRACKED_OUTPUTS = ("comparison_rows", "per_split_metrics", "training_history", "forecast_metrics",
-                   "figures", "confusion_matrices", "tracked_params", "fitted_model", "fitted_models")
+                   "per_class_metrics", "figures", "confusion_matrices", "tracked_params",
+                   "fitted_model", "fitted_models")
 METRIC_NAMES = ("rmse", "mae", "mse_scaled", "persistence_rmse", "skill")
 
 
@@ -228,6 +230,9 @@ class ModelTrackingHook:
                 for metrics, step in stepped_metrics(
                         history, "epoch", lambda row, k: f"{row['protocol']}.split{row['split']}.{k}"):
                     mlflow.log_metrics(metrics, step=step)
+            per_class = tracked.get("per_class_metrics")
+            if per_class is not None and len(per_class):
+                mlflow.log_text(pd.DataFrame(per_class).to_csv(index=False), "per_class_metrics.csv")
             for key in ("figures", "confusion_matrices"):
                 for name, fig in (tracked.get(key) or {}).items():
                     mlflow.log_figure(fig, f"figures/{name if '.' in name else name + '.png'}")

@@ -15,7 +15,7 @@ from gtzan_kedro.project_parameters import forget_run
 
 # (forecast_metrics is not here: it only feeds the tracking hook; pm25_metrics.csv persists it)
 PERSISTED = ("comparison_rows", "per_split_metrics", "figures", "confusion_matrices",
-             "fitted_model", "fitted_models", "training_history", "pm25_predictions")
+             "fitted_model", "fitted_models", "training_history", "per_class_metrics", "pm25_predictions")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -24,12 +24,14 @@ logger = logging.getLogger(__name__)
 @dataclass
 class KerasEvaluation:
     """One comparison row per protocol, per-split metrics, per-epoch training history
-    (protocol, split, epoch, loss ...), confusion matrices keyed ``<model>_<protocol>``, other
-    figures (training curves) by file name, and the first protocol's last fitted model."""
+    (protocol, split, epoch, loss ...), per-class precision/recall/F1 (mean over splits),
+    confusion matrices keyed ``<model>_<protocol>``, other figures (training curves) by file
+    name, and the first protocol's last fitted model."""
 
     rows: pd.DataFrame
     per_split: pd.DataFrame
     history: pd.DataFrame
+    per_class: pd.DataFrame
     confusion: dict[str, Figure]
     figures: dict[str, Figure]
     fitted_models: dict[str, Any]
@@ -116,7 +118,7 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
     how = how or ["scalar"] * len(samples.input_list)
     classes = np.asarray(samples.classes, dtype=object)
     seed = int(eval_params.get("seed", 42))
-    rows, per_split, histories, confusion, figures, fitted = [], [], [], {}, {}, {}
+    rows, per_split, histories, per_class, confusion, figures, fitted = [], [], [], [], {}, {}, {}
     for protocol in protocols:
         splits = protocol_splits(samples, protocol, eval_params, split_table)
         if not splits:
@@ -130,6 +132,7 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
         rows.append(result.row)
         per_split.append(result.per_split.assign(model=model_name, features=features, protocol=protocol))
         histories.append(_history_frame([p.history for p in result.predictions], protocol))
+        per_class.append(result.per_class.rename_axis("class").reset_index().assign(protocol=protocol))
         confusion[f"{model_name}_{protocol}"] = confusion_matrix_figure(
             result.confusion, classes,
             title=f"{model_name} on {features}, {protocol} ({len(splits)} split(s))")
@@ -141,7 +144,7 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
         for prediction in result.predictions:
             prediction.model = None  # free the Keras graphs before the next protocol
     return KerasEvaluation(comparison_frame(rows), _concat(per_split), _concat(histories),
-                           confusion, figures, fitted)
+                           _concat(per_class), confusion, figures, fitted)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

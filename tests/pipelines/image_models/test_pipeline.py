@@ -54,8 +54,18 @@ def test_image_models_pipeline_one_epoch(kedro_project):
     # every model's per-split metrics, curves and fitted network are catalog outputs
     for model in ("cnn_mel", "alexnet"):
         assert len(pd.read_csv(reporting / "image_models" / f"{model}_per_split.csv")) == 1
+        assert len(pd.read_csv(reporting / "image_models" / f"{model}_per_class.csv")) == len(GENRES)
         assert (reporting / "image_models" / model / f"curves_{ours.loc[model, 'protocol']}.png").exists()
         assert (kedro_project.path / "data/06_models/image_models" / model / f"{model}.keras").exists()
+    # one nested MLflow run per model, with the per-epoch curves as metric history
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{kedro_project.path / 'mlflow.db'}")
+    runs = {r.info.run_name: r for r in mlflow.search_runs(experiment_names=["gtzan_kedro"], output_format="list")}
+    assert {f"image_models.{m}" for m in MODELS} <= set(runs)
+    cnn_mel = runs["image_models.cnn_mel"]
+    assert cnn_mel.data.metrics["holdout.accuracy_mean"] == pytest.approx(ours.loc["cnn_mel", "accuracy_mean"])
+    assert len(mlflow.MlflowClient().get_metric_history(cnn_mel.info.run_id, "holdout.split0.loss")) == 1
     binned = sorted((kedro_project.path / "data" / "04_feature" / "binned_fft_images").rglob("*.png"))
     assert len(binned) == len(GENRES) * TRACKS_PER_GENRE
     assert Image.open(binned[0]).size == (64, 64)
@@ -86,7 +96,7 @@ def test_transfer_node_skips_vgg16_with_a_clear_message_when_weights_are_missing
     params = {"kind": "transfer", "features": "binned_fft_30s", "architecture": "vgg16",
               "model": {"weights": "imagenet", "weights_path": str(tmp_path / "vgg16.h5")}}
     with caplog.at_level(logging.ERROR):
-        rows, per_split, _, confusion, figures, models = train_transfer_model(
+        rows, per_split, _, _, confusion, figures, models = train_transfer_model(
             {}, {}, pd.DataFrame(), pd.DataFrame(), {"protocols": ["holdout"]}, params, "vgg16")
     assert rows.empty and per_split.empty and confusion == figures == models == {}
     assert "vgg16 skipped" in caplog.text and str(tmp_path / "vgg16.h5") in caplog.text

@@ -1,8 +1,8 @@
 """Nodes of the image_models pipeline: CNNs on 3-s spectrogram tensors, a CNN on 30-s
 mel-spectrogram images, and VGG16 / AlexNet-style transfer models on binned-FFT images.
 
-Each train node returns (comparison rows, per-split metrics, training history, confusion
-matrices, figures, fitted models); evaluation.keras runs the protocols, the tracking hook
+Each train node returns (comparison rows, per-split metrics, training history, per-class
+metrics, confusion matrices, figures, fitted models); evaluation.keras runs the protocols, the tracking hook
 logs them to the model's MLflow run."""
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from gtzan_kedro.evaluation.samples import load_image_samples, load_segment_samp
 
 logger = logging.getLogger(__name__)
 
-Outputs = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict]
+Outputs = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict]
 
 
 def _outputs(result: KerasEvaluation) -> Outputs:
     """The node outputs of one Keras evaluation, in the template's order."""
-    return (result.rows, result.per_split, result.history, result.confusion, result.figures,
-            result.fitted_models)
+    return (result.rows, result.per_split, result.history, result.per_class, result.confusion,
+            result.figures, result.fitted_models)
 
 
 def train_segment_cnn(
@@ -134,7 +134,7 @@ def train_transfer_model(
                                                  model_kwargs.pop("weights_path", None))
         except PretrainedWeightsUnavailable as exc:
             logger.error("%s skipped: %s", model_name, exc)
-            return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, {}
+            return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, {}
 
         def build(n):
             return build_vgg16((size, size, 3), n, weights=None, weights_path=weights_path,

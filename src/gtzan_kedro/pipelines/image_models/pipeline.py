@@ -21,8 +21,8 @@ KINDS = {
     "transfer": (train_transfer_model, ["binned_fft_images", "image_models_input_images",
                                         "valid_tracks", "fault_filtered_split"]),
 }
-OUTPUTS = ["comparison_rows", "per_split_metrics", "training_history", "confusion_matrices",
-           "figures", "fitted_models"]
+OUTPUTS = ["comparison_rows", "per_split_metrics", "training_history", "per_class_metrics",
+           "confusion_matrices", "figures", "fitted_models"]
 
 
 def _template(name: str, kind: str) -> Pipeline:

@@ -44,9 +44,9 @@ def train_multimodal(
     evaluation: dict[str, Any],
     params: dict[str, Any],
     model_name: str,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict]:
     """Train the MLP+CNN model jointly under each protocol; comparison rows, per-split
-    metrics, training history, confusion matrices, curves and the fitted model. Features are
+    metrics, training history, per-class metrics, confusion matrices, curves and the fitted model. Features are
     standardised per column and MFCCs by one scalar, on training data."""
     from gtzan_kedro.models.multimodal import build_multimodal
 
@@ -60,5 +60,5 @@ def train_multimodal(
         samples, evaluation["protocols"], evaluation, params.get("fit", {}),
         split_table=fault_filtered_split, how=["column", "scalar"],
     )
-    return (result.rows, result.per_split, result.history, result.confusion, result.figures,
-            result.fitted_models)
+    return (result.rows, result.per_split, result.history, result.per_class, result.confusion,
+            result.figures, result.fitted_models)

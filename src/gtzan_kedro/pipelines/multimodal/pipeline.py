@@ -15,8 +15,8 @@ def _template(name: str) -> Pipeline:
     """One MLP + CNN model trained jointly under ``multimodal.<name>``."""
     return pipeline(
         [node(bound(train_multimodal, model_name=name), [*INPUTS, "params:evaluation", "params:model"],
-              ["comparison_rows", "per_split_metrics", "training_history", "confusion_matrices",
-               "figures", "fitted_models"], name="train_and_score")],
+              ["comparison_rows", "per_split_metrics", "training_history", "per_class_metrics",
+               "confusion_matrices", "figures", "fitted_models"], name="train_and_score")],
         namespace=f"{GROUP}.{name}",
         inputs=set(INPUTS),
         parameters={"params:evaluation": f"params:{GROUP}.evaluation",
