@@ -88,3 +88,19 @@ def test_one_nested_run_per_namespace_under_the_active_run(tmp_path, monkeypatch
     assert child.data.metrics["holdout.accuracy_mean"] == pytest.approx(0.7)
     assert child.data.params == {"evaluation.log_models": "False", "model.kind": "svm"}
     assert child.data.tags["model"] == "svm" and child.data.tags["features"] == "30s"
+
+
+def test_a_tracking_failure_is_a_warning_not_a_lost_node(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("hooks")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(mlflow, "log_metrics", broken)
+    n = node(_evaluate, ["t", "params:e", "params:m", "params:f", "params:n"],
+             ["a.svm.comparison_rows"], namespace="a.svm")
+    with mlflow.start_run():
+        ModelTrackingHook().after_node_run(n, {"t": None}, {"a.svm.comparison_rows": ROWS})
+    assert "database is locked" in caplog.text

@@ -179,6 +179,16 @@ class ModelTrackingHook:
                    if name.startswith(prefix) and name[len(prefix):] in TRACKED_OUTPUTS}
         if not tracked:
             return
+        # The hook runs before Kedro saves the node's outputs: a tracking failure (a locked
+        # mlflow.db, a server away) must cost the MLflow run, never the scores.
+        try:
+            self._track(node, inputs, tracked)
+        except Exception as exc:
+            logger.warning("%s: not logged to MLflow: %s", node.namespace, exc)
+
+    def _track(self, node: Node, inputs: dict[str, Any], tracked: dict[str, Any]) -> None:
+        import mlflow
+
         params = node_params(node, inputs)
         forecast = tracked.pop("forecast_metrics", None)
         runs = forecast_runs(forecast) if forecast is not None else {}
