@@ -31,3 +31,13 @@ def test_viz_build_holds_every_registered_pipeline(kedro_project):
         assert all(re.fullmatch(r"[A-Za-z0-9_.]+", task) for task in tasks), sorted(tasks)
     inference = json.loads((api / "pipelines" / "inference").read_text())
     assert "inference" in inference["modular_pipelines"]  # drawn as one collapsible box
+    # the default pipeline's top level: one group per model pipeline, each opening into its models
+    default = json.loads((api / "pipelines" / "__default__").read_text())["modular_pipelines"]
+    groups = {c["id"] for c in default["__root__"]["children"] if c["type"] == "modularPipeline"}
+    assert {"audio_models_30s", "audio_models_3s", "image_models", "multimodal", "pm25_forecast",
+            "reporting", "feature_selection"} <= groups
+    assert not {"cnn_mel", "vgg16", "strong_lstm", "report_lstm_11"} & groups
+    children = {c["id"] for c in default["pm25_forecast"]["children"] if c["type"] == "modularPipeline"}
+    assert "pm25_forecast.strong_lstm" in children
+    children = {c["id"] for c in default["image_models"]["children"] if c["type"] == "modularPipeline"}
+    assert {"image_models.cnn_mel", "image_models.vgg16"} <= children

@@ -2,11 +2,18 @@
 from the Kedro defaults. For further information, including these default values, see
 https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration"""
 
-# Instantiated project hooks.
-# For example, after creating a hooks.py and defining a ProjectHooks class there, do
-# from gtzan_kedro.hooks import ProjectHooks
-# Hooks are executed in a Last-In-First-Out (LIFO) order.
-# HOOKS = (ProjectHooks(),)
+import matplotlib
+
+from gtzan_kedro.hooks import ModelTrackingHook, RunEnvironmentHook
+
+# The one place the plotting backend is chosen: every Kedro command is headless (nodes draw
+# figures the catalog saves; ThreadRunner workers must not touch a GUI backend).
+matplotlib.use("Agg")
+
+# RunEnvironmentHook records `--env` before the pipelines are built (their model lists come
+# from the parameters); ModelTrackingHook opens one nested MLflow run per model namespace under
+# kedro-mlflow's run (kedro-mlflow's own hooks are registered by its plugin entry point).
+HOOKS = (RunEnvironmentHook(), ModelTrackingHook())
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)

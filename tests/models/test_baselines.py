@@ -6,8 +6,13 @@ import pytest
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 
 from gtzan_kedro.evaluation.splits import holdout_splits, track_ids
-from gtzan_kedro.models.baselines import feature_importances, make_estimator, with_grid_search
-from gtzan_kedro.pipelines.audio_models.nodes import _fit_split
+from gtzan_kedro.evaluation.tabular import fit_split
+from gtzan_kedro.models.baselines import (
+    build_estimator,
+    feature_importances,
+    make_estimator,
+    with_grid_search,
+)
 
 
 def test_factory_steps():
@@ -39,8 +44,8 @@ def test_scaling_is_fitted_on_the_split_training_rows(kaggle_30s):
     y = np.asarray(table.label, dtype=object)
     groups = track_ids(table.filename)
     split = holdout_splits(y, groups, n_splits=1)[0]
-    out = _fit_split({"kind": "svm", "grid": {"model__C": [1, 10]}, "cv": 3}, X, y, groups, split,
-                     None, {})
+    out = fit_split(build_estimator({"kind": "svm", "grid": {"model__C": [1, 10]}, "cv": 3}),
+                    X, y, groups, split)
     scaler = out.model.best_estimator_["scale"]
     np.testing.assert_allclose(scaler.mean_, X.iloc[split.fit].mean().to_numpy())
     assert not np.allclose(scaler.mean_, X.mean().to_numpy())

@@ -17,6 +17,13 @@ def features() -> pd.DataFrame:
     return add_dynamics(add_model_features(hourly))
 
 
+
+def train_lstm_forecaster(table, split, params, cfg):
+    """The search's forecasts of every hour, as the pipeline node returns them."""
+    from gtzan_kedro.pipelines.pm25_forecast.nodes import train_lstm_forecaster as node
+
+    return node(table, split, params["horizons"], params["feature_sets"], params.get("seed", 0), cfg)[0]
+
 def test_dynamic_features_are_causal(features):
     origin = 1000
     future = features.copy()
@@ -56,7 +63,7 @@ def test_ensemble_mean_is_the_mean_of_its_members():
 
 
 def test_strong_lstm_ensemble_averages_its_seed_members(features):
-    from gtzan_kedro.pipelines.pm25_forecast.nodes import split_pm25, train_lstm_forecaster
+    from gtzan_kedro.pipelines.pm25_forecast.nodes import split_pm25
 
     table = features.reset_index()
     split = split_pm25(table, {"test_fraction": 0.3, "valid_fraction": 0.1})
@@ -106,22 +113,20 @@ def test_ensemble_weight_is_picked_on_the_validation_tail_only():
     lstm_pred = truth + np.where(np.arange(n) < 200, noise_a, 0.0)
     gbm_pred = truth - np.where(np.arange(n) < 200, noise_a, 40.0)  # awful on test only
     worse_lstm = _frame("strong_lstm", "dynamic", segment, truth, truth + 3 * noise_b)
-    params = {"ensemble": {"lstm_models": ["strong_lstm"], "partner_model": "gbm_lags",
-                           "partner_features": "dynamic", "weight_step": 0.1}}
-    mixed = ensemble_forecasts(params, _frame("gbm_lags", "dynamic", segment, truth, gbm_pred),
+    cfg = {"lstm_models": ["strong_lstm"], "partner_model": "gbm_lags",
+           "partner_features": "dynamic", "weight_step": 0.1}
+    mixed, weights = ensemble_forecasts(cfg, _frame("gbm_lags", "dynamic", segment, truth, gbm_pred),
                                _frame("strong_lstm", "full", segment, truth, lstm_pred), worse_lstm)
     assert set(mixed["model"]) == {"ensemble"} and set(mixed["features"]) == {"lstm+gbm_lags"}
+    assert weights == {"h1_lstm": "strong_lstm (full)", "h1_lstm_weight": 0.5}
     # The better LSTM on validation (features "full") at weight 0.5: the mean of the two.
     np.testing.assert_allclose(mixed["y_pred"], 0.5 * lstm_pred + 0.5 * gbm_pred)
 
 
 def test_average_grid_keeps_whichever_of_best_config_or_whole_grid_validates_better(features):
-    from gtzan_kedro.pipelines.pm25_forecast.nodes import (
-        _validation_rmse,
-        average_predictions,
-        split_pm25,
-        train_lstm_forecaster,
-    )
+    from gtzan_kedro.pipelines.pm25_forecast.nodes import split_pm25
+    from gtzan_kedro.pm25.search import average_predictions
+    from gtzan_kedro.pm25.search import validation_rmse as _validation_rmse
 
     table = features.reset_index()
     split = split_pm25(table, {"test_fraction": 0.3, "valid_fraction": 0.1})
@@ -148,7 +153,7 @@ def test_average_grid_keeps_whichever_of_best_config_or_whole_grid_validates_bet
 def test_refit_trains_on_the_validation_tail_for_the_chosen_epochs_and_keeps_validation_out_of_sample(
         features, monkeypatch):
     import gtzan_kedro.models.lstm as lstm
-    from gtzan_kedro.pipelines.pm25_forecast.nodes import split_pm25, train_lstm_forecaster
+    from gtzan_kedro.pipelines.pm25_forecast.nodes import split_pm25
 
     table = features.reset_index()
     split = split_pm25(table, {"test_fraction": 0.3, "valid_fraction": 0.1})

@@ -12,12 +12,11 @@ import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset
 
+from gtzan_kedro.evaluation.runner import COMPARISON_COLUMNS
 from gtzan_kedro.fileio import atomic_path, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-COMPARISON_COLUMNS = ["model", "features", "protocol", "n_splits", "accuracy_mean", "accuracy_std",
-                      "auroc_mean", "auprc_mean"]
 KEY = ["model", "features", "protocol"]
 
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # headless: pipelines and tests run without a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from gtzan_kedro.fileio import atomic_path  # noqa: E402
+from gtzan_kedro.fileio import atomic_path
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:

@@ -87,3 +87,41 @@ def feature_importances(estimator: BaseEstimator, feature_names: list[str]) -> n
         return None
     return np.asarray(values, dtype=float)
 
+
+
+NETWORK_KINDS = ("mlp", "mlp_tuned")
+TREE_KINDS = ("random_forest", "extra_trees")
+
+
+def build_estimator(model: dict[str, Any], n_jobs: int = 1, random_state: int = 0) -> BaseEstimator:
+    """The unfitted estimator a model's parameters describe (a Pipeline or a grid search):
+    ``kind`` is mlp / mlp_tuned (Keras), soft_vote, or one of :data:`SKLEARN_MODELS`."""
+    kind = model["kind"]
+    if kind in NETWORK_KINDS:
+        from gtzan_kedro.models.mlp import KerasMLPClassifier
+
+        mlp = KerasMLPClassifier(preset=model.get("preset"), build_params=model.get("build_params"),
+                                 epochs=model.get("epochs", 100), batch_size=model.get("batch_size", 32),
+                                 patience=model.get("patience", 10), seed=random_state)
+        return Pipeline([("scale", StandardScaler()), ("model", mlp)])
+    if kind == "soft_vote":
+        members = {name: make_estimator(name, params, random_state, n_jobs)
+                   for name, params in model["members"].items()}
+        return Pipeline([("model", soft_vote(members, model.get("weights")))])
+    estimator = make_estimator(kind, model.get("params"), random_state, n_jobs)
+    return with_grid_search(estimator, model.get("grid"), cv=model.get("cv", 5),
+                            grouped=bool(model.get("grouped")), random_state=random_state,
+                            n_jobs=n_jobs)
+
+
+def with_selector(estimator: BaseEstimator, selector: BaseEstimator | None) -> BaseEstimator:
+    """``estimator`` with a fresh copy of ``selector`` as its first step (inside each CV fold
+    of a grid search too); the estimator itself when there is no selector."""
+    from sklearn.base import clone
+
+    if selector is None:
+        return estimator
+    if isinstance(estimator, Pipeline):
+        return Pipeline([("select", clone(selector)), *estimator.steps])
+    estimator.estimator = Pipeline([("select", clone(selector)), *estimator.estimator.steps])
+    return estimator

@@ -52,6 +52,16 @@ def _conv_blocks(x, conv_filters: Sequence[int], kernel_size: int, pool_size, ba
     return x
 
 
+def compile_classifier(model, learning_rate: float = 1e-3, optimizer=None):
+    """Compile a softmax genre classifier the project's one way: sparse categorical
+    cross-entropy and accuracy, with Adam at ``learning_rate`` unless ``optimizer`` is given."""
+    import keras
+
+    model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate=learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def dense_head(x, dense_units: Sequence[int], dropout: float, n_classes: int):
     """Dense layers with dropout, then the softmax output."""
     from keras import layers
@@ -99,10 +109,7 @@ def build_segment_cnn(
     inputs = keras.Input(shape=shape if len(shape) == 3 else (*shape, 1), name="tensor")
     x = segment_cnn_trunk(inputs, conv_filters, kernel_size, pool_size, batch_norm)
     outputs = dense_head(x, dense_units, dropout, n_classes)
-    model = keras.Model(inputs, outputs, name=name)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return compile_classifier(keras.Model(inputs, outputs, name=name), learning_rate)
 
 
 def build_image_cnn(
@@ -126,7 +133,4 @@ def build_image_cnn(
     x = _conv_blocks(x, conv_filters, kernel_size, pool_size, batch_norm=False)
     x = layers.Flatten()(x)
     outputs = dense_head(x, dense_units, dropout, n_classes)
-    model = keras.Model(inputs, outputs, name=name)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return compile_classifier(keras.Model(inputs, outputs, name=name), learning_rate)

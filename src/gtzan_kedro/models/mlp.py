@@ -10,6 +10,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 
+from gtzan_kedro.models.cnn import compile_classifier
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # The reports' networks. units: hidden layer sizes; everything else is a build_mlp keyword.
@@ -57,10 +59,8 @@ def build_mlp(n_features: int, n_classes: int, units: list[int], activation: str
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="genre")(x)
-    model = keras.Model(inputs, outputs, name="mlp")
-    model.compile(optimizer=_optimizer(optimizer, learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return compile_classifier(keras.Model(inputs, outputs, name="mlp"),
+                              optimizer=_optimizer(optimizer, learning_rate))
 
 
 def preset(name: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gtzan_kedro.audio.features import FEATURE_COLUMNS, segment_filename
-from gtzan_kedro.models.cnn import dense_head, segment_cnn_trunk
+from gtzan_kedro.models.cnn import compile_classifier, dense_head, segment_cnn_trunk
 
 
 class SegmentJoinError(ValueError):
@@ -103,7 +103,4 @@ def build_multimodal(
     x = layers.Dense(branch_units, activation="relu")(x)
     merged = layers.Concatenate()([x, t])
     outputs = dense_head(merged, dense_units, dropout, n_classes)
-    model = keras.Model([feat_in, tensor_in], outputs, name="multimodal")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return compile_classifier(keras.Model([feat_in, tensor_in], outputs, name="multimodal"), learning_rate)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from scipy.cluster.hierarchy import leaves_list, linkage  # noqa: E402
-from scipy.spatial.distance import squareform  # noqa: E402
-from sklearn.cluster import KMeans  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.metrics import adjusted_rand_score, mutual_info_score, silhouette_score  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy.cluster.hierarchy import leaves_list, linkage
+from scipy.spatial.distance import squareform
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, mutual_info_score, silhouette_score
 
 
 def pca_projection(x: np.ndarray, n_components: int | None = None,

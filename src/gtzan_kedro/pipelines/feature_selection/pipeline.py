@@ -1,9 +1,8 @@
 """feature_selection: one namespaced copy of the analysis per feature table (30-s, 3-s)."""
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Pipeline, node, pipeline
 
+from gtzan_kedro.pipeline_tools import bound
 from gtzan_kedro.pipelines.feature_selection import nodes
 
 #: namespace suffix -> (table input, feature_scores output, selected_features output)
@@ -13,21 +12,17 @@ TABLES = {
 }
 
 
-def _bound(func, **kwargs):
-    return update_wrapper(partial(func, **kwargs), func)
-
-
 def _table_pipeline(suffix: str) -> Pipeline:
     table, scores_out, selected_out = TABLES[suffix]
     if suffix == "30_sec":
-        prepare = node(_bound(nodes.prepare_training_rows, table_name=table),
+        prepare = node(bound(nodes.prepare_training_rows, table_name=table),
                        ["table", "fault_filtered_split_if_present", "params:feature_selection"],
                        ["partition", "training_rows"], name="prepare_training_rows")
         table_input = table
     else:
         # The 3-s table is optional (not on every machine): it is read through an optional entry,
         # and the 30-s table orders this after ingest in a full run.
-        prepare = node(_bound(nodes.prepare_training_rows_after_ingest, table_name=table),
+        prepare = node(bound(nodes.prepare_training_rows_after_ingest, table_name=table),
                        ["table", "fault_filtered_split_if_present", "params:feature_selection",
                         "features_30_sec"],
                        ["partition", "training_rows"], name="prepare_training_rows")
@@ -45,13 +40,13 @@ def _table_pipeline(suffix: str) -> Pipeline:
              "forest_importances", name="score_forest_importances"),
         node(nodes.assemble_feature_scores, ["relevance", "boruta", "forest_importances"],
              "feature_scores", name="assemble_feature_scores"),
-        node(_bound(nodes.choose_features, table_name=table),
+        node(bound(nodes.choose_features, table_name=table),
              ["training_rows", "feature_scores", "feature_redundancy", "params:feature_selection"],
              "selected_features", name="choose_features"),
         node(nodes.explore_feature_space, ["scaled_training_rows", "params:feature_selection"],
              ["kmeans_scores", "pca_full_png", "pca_mfcc_png", "pca_explained_variance_png",
               "kmeans_scores_png"], name="explore_feature_space"),
-        node(_bound(nodes.plot_correlation_heatmap, table_name=table), "training_rows",
+        node(bound(nodes.plot_correlation_heatmap, table_name=table), "training_rows",
              "correlation_heatmap_png", name="plot_correlation_heatmap"),
         node(nodes.plot_top_importances, ["feature_scores", "params:feature_selection"],
              "top_importances_png", name="plot_top_importances"),
@@ -68,4 +63,6 @@ def _table_pipeline(suffix: str) -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """The analysis of every table listed in ``feature_selection.tables`` that is present."""
-    return sum((_table_pipeline(suffix) for suffix in TABLES), Pipeline([]))
+    # one kedro-viz group `feature_selection` opening into a box per table (dataset names stay)
+    return Pipeline([_table_pipeline(suffix) for suffix in TABLES], namespace="feature_selection",
+                    prefix_datasets_with_namespace=False)

@@ -1,45 +1,51 @@
-"""image_models: one namespaced training template per model, so kedro-viz groups each."""
+"""image_models: one namespaced train-and-score template per model of
+``image_models.models`` in parameters_image_models.yml (kedro-viz: one `image_models` group
+opening into `image_models.<model>` boxes). A model's ``kind`` picks its node and inputs."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
+from gtzan_kedro.pipeline_tools import bound
 from gtzan_kedro.pipelines.image_models.nodes import (
     build_binned_fft_images,
     train_image_cnn,
     train_segment_cnn,
     train_transfer_model,
 )
+from gtzan_kedro.project_parameters import section
 
-SEGMENT_CNNS = ("cnn_stft", "cnn_mel", "cnn_mfcc")
-TRANSFER_MODELS = ("vgg16", "alexnet")
-SHARED_INPUTS = {"segment_tensors", "fault_filtered_split", "binned_fft_images",
-                 "image_models_input_images", "valid_tracks"}
+GROUP = "image_models"
+# kind -> (node function, its data inputs): every input is a dataset shared by all models
+KINDS = {
+    "segment_cnn": (train_segment_cnn, ["segment_tensors", "fault_filtered_split"]),
+    "image_cnn": (train_image_cnn, ["image_models_input_images", "valid_tracks", "fault_filtered_split"]),
+    "transfer": (train_transfer_model, ["binned_fft_images", "image_models_input_images",
+                                        "valid_tracks", "fault_filtered_split"]),
+}
+OUTPUTS = ["comparison_rows", "per_split_metrics", "training_history", "per_class_metrics",
+           "confusion_matrices", "figures", "fitted_models"]
 
 
-def _template(func, inputs: list[str], model: str) -> Pipeline:
-    """One model's train-and-score node under its own namespace; its rows go to the shared
-    comparison table and its confusion matrices to data/08_reporting/confusion_matrices."""
+def _template(name: str, kind: str) -> Pipeline:
+    """One model's train-and-score node under ``image_models.<name>``."""
+    if kind not in KINDS:
+        raise ValueError(f"image_models.models.{name}.kind must be one of {sorted(KINDS)}, got {kind!r} "
+                         "(conf/base/parameters_image_models.yml)")
+    func, inputs = KINDS[kind]
     return pipeline(
-        [node(func, [*inputs, "params:evaluation", "params:model"],
-              ["comparison_rows", "confusion_matrices"], name="train_and_score")],
-        namespace=model,
-        inputs={name for name in inputs if name in SHARED_INPUTS},
-        parameters={"params:evaluation": "params:image_models.evaluation",
-                    "params:model": f"params:image_models.{model}"},
+        [node(bound(func, model_name=name), [*inputs, "params:evaluation", "params:model"], OUTPUTS,
+              name="train_and_score")],
+        namespace=f"{GROUP}.{name}",
+        inputs=set(inputs),
+        parameters={"params:evaluation": f"params:{GROUP}.evaluation",
+                    "params:model": f"params:{GROUP}.models.{name}"},
     )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Segment CNNs (STFT, mel, MFCC), the mel-image CNN, and VGG16/AlexNet on binned-FFT images."""
-    binned = pipeline([
+    """The binned-FFT images, then every model of the parameters' list."""
+    binned = Pipeline([
         node(build_binned_fft_images, ["valid_tracks", "params:image_models.binned_fft"],
              "binned_fft_images", name="build_binned_fft_images"),
-    ])
-    segment = [_template(train_segment_cnn, ["segment_tensors", "fault_filtered_split"], m)
-               for m in SEGMENT_CNNS]
-    image = [_template(train_image_cnn, ["image_models_input_images", "valid_tracks",
-                                        "fault_filtered_split"],
-                       "cnn_image")]
-    transfer = [_template(train_transfer_model, ["binned_fft_images", "image_models_input_images",
-                                                 "valid_tracks", "fault_filtered_split"], m)
-                for m in TRANSFER_MODELS]
-    return binned + sum([*segment, *image, *transfer], Pipeline([]))
+    ], namespace=GROUP, prefix_datasets_with_namespace=False)
+    models = section(GROUP).get("models") or {}
+    return binned + sum((_template(name, spec["kind"]) for name, spec in models.items()), Pipeline([]))

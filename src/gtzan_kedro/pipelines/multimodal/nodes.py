@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gtzan_kedro.pipelines.image_models.nodes import load_segment_samples
-from gtzan_kedro.pipelines.image_models.training import SampleSet, evaluate_keras
+from gtzan_kedro.evaluation.keras import evaluate_keras
+from gtzan_kedro.evaluation.samples import SampleSet, load_segment_samples
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +43,22 @@ def train_multimodal(
     fault_filtered_split: pd.DataFrame,
     evaluation: dict[str, Any],
     params: dict[str, Any],
-) -> tuple[pd.DataFrame, dict]:
-    """Train the MLP+CNN model jointly under each protocol; comparison rows and confusion
-    matrices. Features are standardised per column and MFCCs by one scalar, on training data."""
+    model_name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict, dict]:
+    """Train the MLP+CNN model jointly under each protocol; comparison rows, per-split
+    metrics, training history, per-class metrics, confusion matrices, curves and the fitted model. Features are
+    standardised per column and MFCCs by one scalar, on training data."""
     from gtzan_kedro.models.multimodal import build_multimodal
 
     samples = pair_features_with_tensors(segment_tensors, features_3_sec, params,
                                          evaluation.get("max_tracks"))
     n_features = samples.input_list[0].shape[1]
     tensor_shape = samples.input_list[1].shape[1:]
-    return evaluate_keras(
-        params["name"], params["features"],
+    result = evaluate_keras(
+        model_name, params["features"],
         lambda n: build_multimodal(n_features, tensor_shape, n, **params.get("model", {})),
         samples, evaluation["protocols"], evaluation, params.get("fit", {}),
-        split_table=fault_filtered_split, standardise=["column", "scalar"],
-        log_params={f"model.{k}": str(v) for k, v in params.get("model", {}).items()},
+        split_table=fault_filtered_split, how=["column", "scalar"],
     )
+    return (result.rows, result.per_split, result.history, result.per_class, result.confusion,
+            result.figures, result.fitted_models)

@@ -9,17 +9,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from gtzan_kedro.evaluation.plots import accuracy_by_model_figure
+from gtzan_kedro.evaluation.runner import COMPARISON_COLUMNS
 
 logger = logging.getLogger(__name__)
 
 
-def final_comparison(model_comparison: pd.DataFrame, *written_rows: pd.DataFrame) -> pd.DataFrame:
-    """The comparison table once every model pipeline in the run has written its rows.
-
-    ``written_rows`` are the model pipelines' comparison outputs: taking them as inputs is
-    what makes Kedro run the charts after the models; the table itself is read whole.
-    """
-    return model_comparison
+def comparison_table(*tables: pd.DataFrame) -> pd.DataFrame:
+    """The shared comparison table, from the model namespaces' ``comparison_rows`` datasets
+    (each loads the whole table, so their union is it; a row appears once)."""
+    frames = [t for t in tables if t is not None and not t.empty]
+    if not frames:
+        return tables[0] if tables else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return (pd.concat(frames, ignore_index=True)
+            .drop_duplicates(["model", "features", "protocol"], keep="last", ignore_index=True))
 
 
 def accuracy_chart(comparison: pd.DataFrame) -> Figure:

@@ -11,11 +11,12 @@ from gtzan_kedro.pm25.synth import synthetic_prsa
 TINY = """
 pm25_forecast:
   ridge: {lags: 12}
-  report_lstm_11: {epochs: 1, batch_size: 256}
-  report_lstm_6: {epochs: 1, batch_size: 256}
-  strong_lstm: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
-  strong_lstm_dynamic: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
-  strong_lstm_target_weather: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
+  lstms:
+    report_lstm_11: {epochs: 1, batch_size: 256}
+    report_lstm_6: {epochs: 1, batch_size: 256}
+    strong_lstm: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
+    strong_lstm_dynamic: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
+    strong_lstm_target_weather: {lookback: [6], units: [[4]], epochs: 1, train_stride: 4, batch_size: 256}
   gbm: {max_iter: 20}
 """
 
@@ -61,3 +62,16 @@ def test_pm25_forecast_runs_on_a_damaged_synthetic_file(kedro_project):
     assert set(zip(validation["model"], validation["features"])) == expected
     ensemble = pd.read_parquet(kedro_project.path / "data/07_model_output/pm25_ensemble_predictions.parquet")
     assert (ensemble["y_pred"] >= 0).all() and sorted(ensemble["horizon_h"].unique()) == [1, 6, 24]
+    # each LSTM's test-time models are a catalog output, and its nested MLflow run carries the
+    # same metric names as every other model's
+    assert sorted(p.suffix for p in (kedro_project.path / "data/06_models/pm25_forecast/strong_lstm").iterdir()) \
+        == [".keras"] * 3
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{kedro_project.path / 'mlflow.db'}")
+    runs = {r.info.run_name: r for r in mlflow.search_runs(experiment_names=["gtzan_kedro"], output_format="list")}
+    strong = metrics[(metrics.model == "strong_lstm") & (metrics.features == "full") & (metrics.horizon_h == 1)]
+    assert runs["pm25_forecast.strong_lstm"].data.metrics["rmse_h1"] == pytest.approx(strong.rmse.item())
+    assert runs["pm25_forecast.strong_lstm"].data.params["cfg.features"] == "full"
+    assert {"pm25_forecast.baselines.persistence_pm2.5", "pm25_forecast.ensemble"} <= set(runs)
+    assert "h1_lstm_weight" in runs["pm25_forecast.ensemble"].data.params

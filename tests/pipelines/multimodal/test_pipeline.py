@@ -14,7 +14,8 @@ def test_multimodal_pipeline_one_epoch(kedro_project):
     kedro_project.write_conf("local/parameters_multimodal.yml", """
 multimodal:
   evaluation: {protocols: [holdout, fault_filtered], n_holdouts: 1}
-  model: {on_mismatch: error, fit: {epochs: 1, log_model: false}}
+  models:
+    multimodal: {on_mismatch: error, fit: {epochs: 1, log_model: false}}
 """)
     kedro_project.run("--pipeline", "multimodal")
     reporting = kedro_project.path / "data" / "08_reporting"
@@ -33,7 +34,7 @@ def test_multimodal_stops_on_a_missing_feature_row_when_strict(kedro_project):
     table = pd.read_csv(features)
     table[table.filename != "blues.00002.1.wav"].to_csv(features, index=False)
     kedro_project.write_conf("local/parameters_multimodal.yml",
-                             "multimodal:\n  model: {on_mismatch: error}\n")
+                             "multimodal:\n  models:\n    multimodal: {on_mismatch: error}\n")
     proc = kedro_project.run("--pipeline", "multimodal", check=False)
     assert proc.returncode != 0
     assert "blues.00002.1.wav" in proc.stdout + proc.stderr

@@ -17,12 +17,13 @@ ONE_EPOCH = """
 image_models:
   evaluation: {protocols: [holdout], n_holdouts: 1}
   binned_fft: {size: 64}
-  cnn_stft: {fit: {epochs: 1}}
-  cnn_mel: {fit: {epochs: 1}}
-  cnn_mfcc: {fit: {epochs: 1}}
-  cnn_image: {protocols: [fault_filtered], input_size: [36, 54], fit: {epochs: 1}}
-  vgg16: {protocols: [holdout], input_size: 32, fit: {epochs: 1}}
-  alexnet: {protocols: [holdout], input_size: 32, fit: {epochs: 1}}
+  models:
+    cnn_stft: {fit: {epochs: 1}}
+    cnn_mel: {fit: {epochs: 1}}
+    cnn_mfcc: {fit: {epochs: 1}}
+    cnn_image: {protocols: [fault_filtered], input_size: [36, 54], fit: {epochs: 1}}
+    vgg16: {protocols: [holdout], input_size: 32, fit: {epochs: 1}}
+    alexnet: {protocols: [holdout], input_size: 32, fit: {epochs: 1}}
 """
 
 
@@ -50,6 +51,21 @@ def test_image_models_pipeline_one_epoch(kedro_project):
         protocol = ours.loc[model, "protocol"]
         png = reporting / "confusion_matrices" / f"{model}_{protocol}.png"
         assert Image.open(png).size[0] > 100
+    # every model's per-split metrics, curves and fitted network are catalog outputs
+    for model in ("cnn_mel", "alexnet"):
+        assert len(pd.read_csv(reporting / "image_models" / f"{model}_per_split.csv")) == 1
+        assert len(pd.read_csv(reporting / "image_models" / f"{model}_per_class.csv")) == len(GENRES)
+        assert (reporting / "image_models" / model / f"curves_{ours.loc[model, 'protocol']}.png").exists()
+        assert (kedro_project.path / "data/06_models/image_models" / model / f"{model}.keras").exists()
+    # one nested MLflow run per model, with the per-epoch curves as metric history
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{kedro_project.path / 'mlflow.db'}")
+    runs = {r.info.run_name: r for r in mlflow.search_runs(experiment_names=["gtzan_kedro"], output_format="list")}
+    assert {f"image_models.{m}" for m in MODELS} <= set(runs)
+    cnn_mel = runs["image_models.cnn_mel"]
+    assert cnn_mel.data.metrics["holdout.accuracy_mean"] == pytest.approx(ours.loc["cnn_mel", "accuracy_mean"])
+    assert len(mlflow.MlflowClient().get_metric_history(cnn_mel.info.run_id, "holdout.split0.loss")) == 1
     binned = sorted((kedro_project.path / "data" / "04_feature" / "binned_fft_images").rglob("*.png"))
     assert len(binned) == len(GENRES) * TRACKS_PER_GENRE
     assert Image.open(binned[0]).size == (64, 64)
@@ -57,7 +73,7 @@ def test_image_models_pipeline_one_epoch(kedro_project):
 
 def test_segment_loader_skips_a_bad_partition_and_names_it(tmp_path, caplog):
     from gtzan_kedro.datasets import NpzDataset
-    from gtzan_kedro.pipelines.image_models.nodes import load_segment_samples
+    from gtzan_kedro.evaluation.samples import load_segment_samples
 
     write_tiny_inputs(tmp_path)
     root = tmp_path / "data" / "04_feature" / "segment_tensors"
@@ -77,11 +93,11 @@ def test_segment_loader_skips_a_bad_partition_and_names_it(tmp_path, caplog):
 def test_transfer_node_skips_vgg16_with_a_clear_message_when_weights_are_missing(tmp_path, caplog):
     from gtzan_kedro.pipelines.image_models.nodes import train_transfer_model
 
-    params = {"name": "vgg16", "features": "binned_fft_30s", "architecture": "vgg16",
+    params = {"kind": "transfer", "features": "binned_fft_30s", "architecture": "vgg16",
               "model": {"weights": "imagenet", "weights_path": str(tmp_path / "vgg16.h5")}}
     with caplog.at_level(logging.ERROR):
-        rows, figures = train_transfer_model({}, {}, pd.DataFrame(), pd.DataFrame(),
-                                             {"protocols": ["holdout"]}, params)
-    assert rows.empty and figures == {}
+        rows, per_split, _, _, confusion, figures, models = train_transfer_model(
+            {}, {}, pd.DataFrame(), pd.DataFrame(), {"protocols": ["holdout"]}, params, "vgg16")
+    assert rows.empty and per_split.empty and confusion == figures == models == {}
     assert "vgg16 skipped" in caplog.text and str(tmp_path / "vgg16.h5") in caplog.text
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in caplog.text

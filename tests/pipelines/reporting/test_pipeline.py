@@ -31,3 +31,27 @@ def test_charts_are_figures_with_one_bar_group_per_model(tmp_path):
     assert isinstance(leakage_chart(leakage_table(table())), Figure)
     empty = accuracy_chart(table().iloc[0:0])
     assert "no rows" in empty.axes[0].texts[0].get_text()
+
+
+def test_reporting_takes_every_model_namespace_rows_and_runs_in_process():
+    """Its inputs are the comparison_rows of every model the parameters define (so Kedro runs it
+    after them); each loads the whole shared table, and the charts show each row once."""
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    from gtzan_kedro.pipelines.reporting.pipeline import create_pipeline
+
+    pipe = create_pipeline()
+    inputs = sorted(pipe.inputs())
+    assert "audio_models_30s.svm.comparison_rows" in inputs
+    assert "image_models.cnn_mel.comparison_rows" in inputs and "multimodal.multimodal.comparison_rows" in inputs
+    assert all(name.endswith(".comparison_rows") for name in inputs)
+    rows = table()
+    catalog = DataCatalog({**{name: MemoryDataset(rows) for name in inputs},
+                           **{name: MemoryDataset() for name in pipe.outputs()}})
+    SequentialRunner().run(pipe, catalog)
+    leakage = catalog.load("leakage_chart")
+    assert [t.get_text() for t in leakage.axes[0].get_yticklabels()] == ["svm [3s]"]
+    chart = catalog.load("model_accuracy_chart")
+    titles = [ax.get_title() for ax in chart.axes] + [chart._suptitle.get_text() if chart._suptitle else ""]
+    assert any(f"({len(rows)} rows)" in t for t in titles), titles  # each row once, not once per input

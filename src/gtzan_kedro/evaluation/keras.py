@@ -1,0 +1,152 @@
+"""The protocol loop for Keras models on a SampleSet: one fresh model per split of each
+protocol, scored by the shared runner (segment- and song-level metrics), used by the
+image_models and multimodal pipelines. Returns what they persist; logs nothing to MLflow."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from gtzan_kedro.evaluation.plots import confusion_matrix_figure, training_curves_figure
+from gtzan_kedro.evaluation.runner import SplitPrediction, comparison_frame, run_protocol
+from gtzan_kedro.evaluation.samples import SampleSet
+from gtzan_kedro.evaluation.splits import make_splits
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class KerasEvaluation:
+    """One comparison row per protocol, per-split metrics, per-epoch training history
+    (protocol, split, epoch, loss ...), per-class precision/recall/F1 (mean over splits),
+    confusion matrices keyed ``<model>_<protocol>``, other figures (training curves) by file
+    name, and the first protocol's last fitted model."""
+
+    rows: pd.DataFrame
+    per_split: pd.DataFrame
+    history: pd.DataFrame
+    per_class: pd.DataFrame
+    confusion: dict[str, Figure]
+    figures: dict[str, Figure]
+    fitted_models: dict[str, Any]
+
+
+def protocol_splits(samples: SampleSet, protocol: str, params: dict[str, Any],
+                    split_table: pd.DataFrame | None = None) -> list:
+    """The shared evaluation splits of ``protocol`` over samples grouped by track; an empty
+    list (with a warning) when the split file does not cover this corpus."""
+    n_splits = params.get("n_holdouts", 10) if protocol == "holdout" else params.get("n_leaky", 1)
+    try:
+        return make_splits(protocol, samples.track_ids, samples.labels, split_table=split_table,
+                           n_splits=int(n_splits), test_size=float(params.get("test_size", 0.2)),
+                           val_size=float(params.get("val_size", 0.2)),
+                           random_state=int(params.get("seed", 42)))
+    except ValueError as exc:
+        if protocol != "fault_filtered":
+            raise
+        logger.warning("fault_filtered skipped: %s", exc)
+        return []
+
+
+def standardise(samples: SampleSet, train: np.ndarray, how: list[str]) -> list[np.ndarray]:
+    """Scale each input with statistics of the training samples only: 'scalar' (one mean and
+    std), 'column' (per feature, for tabular inputs) or 'none'."""
+    scaled = []
+    for arr, mode in zip(samples.input_list, how):
+        arr = np.asarray(arr, dtype=np.float32)
+        if mode == "scalar":
+            ref = arr[train]
+            arr = (arr - float(ref.mean())) / (float(ref.std()) + 1e-6)
+        elif mode == "column":
+            ref = arr[train]
+            arr = (arr - ref.mean(axis=0)) / (ref.std(axis=0) + 1e-6)
+        elif mode != "none":
+            raise ValueError(f"standardise must be scalar, column or none, got {mode!r}")
+        scaled.append(arr)
+    return scaled
+
+
+def _history_frame(histories: list[dict], protocol: str) -> pd.DataFrame:
+    """Per-epoch Keras metrics of every split of one protocol, one row per (split, epoch)."""
+    frames = [pd.DataFrame(h).assign(protocol=protocol, split=k, epoch=range(len(pd.DataFrame(h))))
+              for k, h in enumerate(histories) if h]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: int,
+                    n_classes: int, seed: int, fit_params: dict[str, Any],
+                    how: list[str]) -> SplitPrediction:
+    """A fresh ``build(n_classes)`` (seed ``seed + k``) trained on the split's training
+    samples, stopped early on its validation samples, predicting its test samples."""
+    import keras
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed + k)
+    inputs = standardise(samples, split.train, how)
+
+    def pick(idx):
+        return [a[idx] for a in inputs] if len(inputs) > 1 else inputs[0][idx]
+
+    codes = samples.codes
+    batch_size = int(fit_params.get("batch_size", 32))
+    model = build(n_classes)
+    callbacks = []
+    patience = fit_params.get("early_stopping_patience")
+    validation = (pick(split.val), codes[split.val]) if len(split.val) else None
+    if patience and validation is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=int(patience), restore_best_weights=True))
+    history = model.fit(pick(split.train), codes[split.train], validation_data=validation,
+                        epochs=int(fit_params.get("epochs", 10)), batch_size=batch_size,
+                        callbacks=callbacks, verbose=int(fit_params.get("verbose", 0)))
+    proba = np.asarray(model.predict(pick(split.test), verbose=0, batch_size=batch_size))
+    return SplitPrediction(test_proba=proba, model=model, history=history.history)
+
+
+def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], samples: SampleSet,
+                   protocols: list[str], eval_params: dict[str, Any], fit_params: dict[str, Any],
+                   split_table: pd.DataFrame | None = None,
+                   how: list[str] | None = None) -> KerasEvaluation:
+    """Fit ``build(n_classes)`` on every split of every protocol and score it on the test part
+    with the shared evaluation runner (segment- and song-level metrics)."""
+    how = how or ["scalar"] * len(samples.input_list)
+    classes = np.asarray(samples.classes, dtype=object)
+    seed = int(eval_params.get("seed", 42))
+    rows, per_split, histories, per_class, confusion, figures, fitted = [], [], [], [], {}, {}, {}
+    for protocol in protocols:
+        splits = protocol_splits(samples, protocol, eval_params, split_table)
+        if not splits:
+            continue
+        number = {split.name: k for k, split in enumerate(splits)}
+        result = run_protocol(
+            lambda s: fit_keras_split(build, samples, s, number[s.name], len(classes), seed,
+                                      fit_params, how),
+            splits, samples.labels, classes, model=model_name, features=features,
+            protocol=protocol, groups=samples.track_ids)
+        rows.append(result.row)
+        per_split.append(result.per_split.assign(model=model_name, features=features, protocol=protocol))
+        histories.append(_history_frame([p.history for p in result.predictions], protocol))
+        per_class.append(result.per_class.rename_axis("class").reset_index().assign(protocol=protocol))
+        confusion[f"{model_name}_{protocol}"] = confusion_matrix_figure(
+            result.confusion, classes,
+            title=f"{model_name} on {features}, {protocol} ({len(splits)} split(s))")
+        last = result.predictions[-1]
+        figures[f"curves_{protocol}.png"] = training_curves_figure(
+            last.history or {}, f"{model_name} {protocol}, last split")
+        if not fitted and last.model is not None:
+            fitted[model_name] = last.model
+        for prediction in result.predictions:
+            prediction.model = None  # free the Keras graphs before the next protocol
+    return KerasEvaluation(comparison_frame(rows), _concat(per_split), _concat(histories),
+                           _concat(per_class), confusion, figures, fitted)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,133 @@
+"""Model inputs for the Keras evaluation: a SampleSet (inputs, one label and one track per
+sample) and loaders that stack the catalog's partitions (segment-tensor npz files, PNG images)
+into one. A partition that cannot be read is logged with its id and skipped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from gtzan_kedro.audio.images import image_array, image_track_id
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SampleSet:
+    """Model inputs (one array, or a list for multi-input models) with one label and one
+    track per sample (a 3-s segment or a 30-s slice)."""
+
+    inputs: np.ndarray | list[np.ndarray]
+    labels: np.ndarray
+    track_ids: np.ndarray
+    classes: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.labels = np.asarray(self.labels, dtype=object)
+        self.track_ids = np.asarray(self.track_ids, dtype=object)
+        if not self.classes:
+            self.classes = sorted(set(self.labels))
+        n = len(self.labels)
+        for arr in self.input_list:
+            if len(arr) != n:
+                raise ValueError(f"inputs have {len(arr)} samples but there are {n} labels")
+
+    @property
+    def input_list(self) -> list[np.ndarray]:
+        return self.inputs if isinstance(self.inputs, list) else [self.inputs]
+
+    @property
+    def codes(self) -> np.ndarray:
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        return np.array([lookup[v] for v in self.labels], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+TENSOR_KEYS = ("mel", "stft", "mfcc")
+
+
+def load_segment_samples(
+    segment_tensors: dict[str, Callable[[], dict]], tensor: str, cmvn_window: int | None = None,
+    max_tracks: int | None = None,
+) -> SampleSet:
+    """Stack one tensor kind of every track's npz into (segments, bins, frames) samples.
+
+    A partition that cannot be read or lacks the tensor is logged with its id and skipped;
+    ``cmvn_window`` applies sliding cepstral mean/variance normalisation (for MFCCs).
+    """
+    from gtzan_kedro.models.cnn import sliding_cmvn
+
+    if tensor not in TENSOR_KEYS:
+        raise ValueError(f"tensor must be one of {TENSOR_KEYS}, got {tensor!r}")
+    arrays, labels, tracks, skipped = [], [], [], []
+    keys = sorted(segment_tensors)[: max_tracks or None]
+    for key in tqdm(keys, desc=f"load {tensor}", unit="track"):
+        try:
+            data = segment_tensors[key]()
+            values = np.asarray(data[tensor], dtype=np.float32)
+            label, track_id = str(data["label"].reshape(-1)[0]), str(data["track_id"].reshape(-1)[0])
+            if values.ndim != 3 or len(values) == 0:
+                raise ValueError(f"'{tensor}' has shape {values.shape}, expected (segments, bins, frames)")
+            if arrays and values.shape[1:] != arrays[0].shape[1:]:
+                raise ValueError(f"'{tensor}' segments are {values.shape[1:]}, the others "
+                                 f"{arrays[0].shape[1:]}")
+        except Exception as exc:  # one unreadable partition must not cost the others
+            logger.error("segment_tensors partition %s skipped: %s", key, exc)
+            skipped.append(key)
+            continue
+        if cmvn_window:
+            values = sliding_cmvn(values, window=int(cmvn_window))
+        arrays.append(values)
+        labels += [label] * len(values)
+        tracks += [track_id] * len(values)
+    if not arrays:
+        raise ValueError("no usable segment_tensors partitions: run `kedro run --pipeline ingest` first")
+    if skipped:
+        logger.warning("%d segment_tensors partitions skipped (see errors above)", len(skipped))
+    return SampleSet(np.concatenate(arrays)[..., np.newaxis], labels, tracks)
+
+
+def load_image_samples(
+    images: dict[str, Callable[[], Any]], height: int, width: int,
+    valid_tracks: pd.DataFrame | None = None, max_tracks: int | None = None,
+) -> SampleSet:
+    """Every PNG partition (``<genre>/<name>``) resized to (height, width, 3) uint8, with its
+    genre (the folder) and GTZAN track id (from the name; Kaggle's and ingest's names both work).
+
+    With ``valid_tracks``, images of tracks the ingest quarantined are left out (and counted).
+    """
+    arrays, labels, tracks = [], [], []
+    keys = sorted(images)
+    if valid_tracks is not None:
+        valid = set(valid_tracks["track_id"].astype(str))
+        dropped = [k for k in keys if image_track_id(k) not in valid]
+        if dropped:
+            logger.warning("%d image(s) left out: their track is not in valid_tracks (e.g. %s)",
+                           len(dropped), dropped[:3])
+        keys = [k for k in keys if image_track_id(k) in valid]
+    if max_tracks:
+        kept = set(sorted({image_track_id(k) for k in keys})[:max_tracks])
+        keys = [k for k in keys if image_track_id(k) in kept]
+    for key in tqdm(keys, desc="load images", unit="image"):
+        if "/" not in key:
+            logger.error("image %s skipped: not inside a <genre>/ folder, so it has no label", key)
+            continue
+        try:
+            arrays.append(image_array(images[key](), height, width))
+        except Exception as exc:  # a corrupt PNG must not cost the others
+            logger.error("image %s skipped: %s", key, exc)
+            continue
+        labels.append(key.split("/", 1)[0])
+        tracks.append(image_track_id(key))
+    if not arrays:
+        raise ValueError("no usable images found: run the ingest pipeline (mel images) or check "
+                         "the image folder in the catalog")
+    return SampleSet(np.stack(arrays), labels, tracks)

@@ -1,0 +1,209 @@
+"""The protocol loop for models on feature tables: splits, fit, score, figures, importances.
+
+One call, :func:`evaluate_table`, takes the feature matrix and an estimator factory and returns
+everything a pipeline persists (comparison rows, per-split metrics, figures, a fitted model);
+the pipeline node only wires catalog inputs to it. No Kedro, no MLflow: a notebook can call it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.base import BaseEstimator
+from sklearn.inspection import permutation_importance
+from sklearn.model_selection import StratifiedGroupKFold
+
+from gtzan_kedro.evaluation.plots import (
+    confusion_matrix_figure,
+    importance_figure,
+    training_curves_figure,
+)
+from gtzan_kedro.evaluation.runner import ProtocolResult, SplitPrediction, comparison_frame, run_protocol
+from gtzan_kedro.evaluation.splits import Split, make_splits, track_ids
+from gtzan_kedro.models.baselines import feature_importances
+
+logger = logging.getLogger(__name__)
+
+FIT_MODES = ("sklearn", "mlp", "mlp_tuned")
+PER_SPLIT_COLUMNS = ["split", "accuracy", "model", "features", "protocol"]
+
+
+@dataclass
+class TableEvaluation:
+    """What :func:`evaluate_table` returns: one comparison row per protocol, the per-split
+    metrics, the figures by file name, and the fitted model of the first protocol's last split."""
+
+    rows: pd.DataFrame
+    per_split: pd.DataFrame
+    figures: dict[str, Figure]
+    fitted_model: Any
+
+
+def feature_matrix(table: pd.DataFrame, columns: Sequence[str], source: str
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``table[columns]`` as floats, leaving out (and logging) rows with missing or infinite
+    values; returns the kept table rows and their feature matrix."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{source}: missing feature columns {missing[:5]}{'...' if len(missing) > 5 else ''}; "
+                         "check the feature set's columns in conf/base/parameters_audio_models.yml")
+    X = table[list(columns)].astype(float)
+    bad = ~np.isfinite(X.to_numpy()).all(axis=1)
+    if bad.any():
+        logger.error("%s: %d rows with missing/infinite features are left out: %s", source,
+                     int(bad.sum()), table.loc[bad, "filename"].head(5).tolist())
+        table, X = table.loc[~bad].reset_index(drop=True), X.loc[~bad].reset_index(drop=True)
+    return table, X
+
+
+def fit_split(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray,
+              split: Split, mode: str = "sklearn", tuner: dict[str, Any] | None = None,
+              random_state: int = 0) -> SplitPrediction:
+    """Fit ``estimator`` on one split and predict its test rows. Networks (``mlp``,
+    ``mlp_tuned``) train on ``split.train`` and stop early / tune on ``split.val``;
+    scikit-learn models have no early stopping, so validation rows join their training rows."""
+    if mode == "mlp_tuned":
+        from gtzan_kedro.models.tuning import tune_mlp
+
+        prep = estimator[:-1]
+        Xt = prep.fit_transform(X.iloc[split.train], y[split.train])
+        Xv = prep.transform(X.iloc[split.val])
+        classes = np.unique(y[split.train])
+        best, build_best = tune_mlp(np.asarray(Xt), np.searchsorted(classes, y[split.train]),
+                                    np.asarray(Xv), np.searchsorted(classes, y[split.val]),
+                                    len(classes), seed=random_state, **(tuner or {}))
+        estimator.steps[-1][1].build_fn = build_best
+        estimator.steps[-1][1].fit(Xt, y[split.train], validation_data=(Xv, y[split.val]))
+        return SplitPrediction(estimator.predict_proba(X.iloc[split.test]),
+                               estimator.predict_proba(X.iloc[split.train]), estimator,
+                               estimator[-1].history_, {"best_hyperparameters": best},
+                               estimator.classes_)
+    if mode == "mlp":
+        from gtzan_kedro.models.mlp import fit_with_validation
+
+        fit_with_validation(estimator, X.iloc[split.train], y[split.train], X.iloc[split.val],
+                            y[split.val])
+        return SplitPrediction(estimator.predict_proba(X.iloc[split.test]),
+                               estimator.predict_proba(X.iloc[split.train]), estimator,
+                               estimator[-1].history_, classes=estimator.classes_)
+    if mode != "sklearn":
+        raise ValueError(f"fit mode must be one of {FIT_MODES}, got {mode!r}")
+    rows = split.fit
+    info = {}
+    if hasattr(estimator, "param_grid"):
+        grouped = isinstance(estimator.cv, StratifiedGroupKFold)
+        estimator.fit(X.iloc[rows], y[rows], **({"groups": groups[rows]} if grouped else {}))
+        info = {"best_params": estimator.best_params_}
+    else:
+        estimator.fit(X.iloc[rows], y[rows])
+    return SplitPrediction(estimator.predict_proba(X.iloc[split.test]),
+                           estimator.predict_proba(X.iloc[rows]), estimator, None, info,
+                           estimator.classes_)
+
+
+def importances(fitted: BaseEstimator, X: pd.DataFrame, y: np.ndarray, split: Split,
+                repeats: int, random_state: int) -> dict[str, pd.Series]:
+    """Mean decrease in impurity and permutation importance (on ``split``'s test rows)."""
+    out = {}
+    columns = list(X.columns)
+    mdi = feature_importances(fitted, columns)
+    if mdi is not None:
+        out["impurity"] = pd.Series(mdi, index=columns)
+    if repeats:
+        perm = permutation_importance(fitted, X.iloc[split.test], y[split.test], n_repeats=repeats,
+                                      random_state=random_state, scoring="accuracy")
+        out["permutation"] = pd.Series(perm.importances_mean, index=columns)
+        out["permutation_std"] = pd.Series(perm.importances_std, index=columns)
+    return out
+
+
+def _protocol_figures(result: ProtocolResult, splits: list[Split], title: str, protocol: str
+                      ) -> dict[str, Figure]:
+    """The confusion matrix summed over the splits and the first split's training curves."""
+    figures = {f"confusion_{protocol}.png": confusion_matrix_figure(
+        result.confusion, result.classes, f"{title} {protocol}: summed over "
+        f"{len(splits)} splits, accuracy {result.row['accuracy_mean']:.3f}")}
+    history = result.predictions[0].history
+    if history:
+        figures[f"training_curves_{protocol}.png"] = training_curves_figure(
+            history, f"{title} {protocol}, {splits[0].name}")
+    return figures
+
+
+def _importance_figures(values: dict[str, pd.Series], title: str, split_name: str
+                        ) -> dict[str, Figure]:
+    figures = {}
+    if "impurity" in values:
+        figures["importance_impurity.png"] = importance_figure(
+            values["impurity"], f"{title}: mean decrease in impurity")
+    if "permutation" in values:
+        figures["importance_permutation.png"] = importance_figure(
+            values["permutation"], f"{title}: permutation importance\n"
+            f"(accuracy drop on {split_name} test rows)", errors=values["permutation_std"])
+    return figures
+
+
+def evaluate_table(table: pd.DataFrame, X: pd.DataFrame, split_table: pd.DataFrame | None,
+                   estimator_factory: Callable[[], BaseEstimator], *, model: str, features: str,
+                   protocols: Sequence[str], evaluation: dict[str, Any], fit_mode: str = "sklearn",
+                   tuner: dict[str, Any] | None = None, with_importances: bool = False,
+                   extra_row: dict[str, Any] | None = None) -> TableEvaluation:
+    """Fit a fresh ``estimator_factory()`` on every split of every protocol and score it.
+
+    ``table`` holds ``filename`` and ``label`` for the rows of ``X``; ``evaluation`` the split
+    budget (``n_splits``, ``test_size``, ``val_size``, ``random_state``, ``permutation_repeats``).
+    A ``fault_filtered`` protocol without ``split_table`` is skipped with a warning.
+    """
+    with warnings.catch_warnings():
+        # known and harmless: SVC(probability=True) is deprecated in 1.9, and small training
+        # sides have fewer rows than the QuantileTransformer's n_quantiles
+        warnings.filterwarnings("ignore", message=".*probability.*deprecated", category=FutureWarning)
+        warnings.filterwarnings("ignore", message="n_quantiles .* is greater than", category=UserWarning)
+        return _evaluate_table(table, X, split_table, estimator_factory, model, features, protocols,
+                               evaluation, fit_mode, tuner, with_importances, extra_row or {})
+
+
+def _evaluate_table(table, X, split_table, estimator_factory, model, features, protocols,
+                    evaluation, fit_mode, tuner, with_importances, extra_row) -> TableEvaluation:
+    """:func:`evaluate_table`'s work, run inside its warning filters."""
+    y = np.asarray(table["label"], dtype=object)
+    classes = np.unique(y)
+    groups = track_ids(table["filename"])
+    random_state = evaluation.get("random_state", 0)
+    title = f"{model} [{features}]"
+    rows, per_split, figures, fitted = [], [], {}, None
+    for protocol in protocols:
+        if protocol == "fault_filtered" and split_table is None:
+            logger.warning("%s/%s: fault_filtered skipped: data/01_raw/gtzan/fault_filtered_split.csv "
+                           "is absent", model, features)
+            continue
+        splits = make_splits(protocol, table["filename"], y, split_table,
+                             n_splits=evaluation.get("n_splits", 10),
+                             test_size=evaluation.get("test_size", 0.2),
+                             val_size=evaluation.get("val_size", 0.2), random_state=random_state)
+        result = run_protocol(
+            lambda s: fit_split(estimator_factory(), X, y, groups, s, fit_mode, tuner, random_state),
+            splits, y, classes, model=model, features=features, protocol=protocol, groups=groups,
+            train_rows="fit" if fit_mode == "sklearn" else "train")
+        result.row.update(extra_row)
+        figures.update(_protocol_figures(result, splits, title, protocol))
+        if with_importances and protocol == "holdout":
+            values = importances(result.predictions[0].model, X, y, splits[0],
+                                 evaluation.get("permutation_repeats", 5), random_state)
+            figures.update(_importance_figures(values, title, splits[0].name))
+        if fitted is None:
+            fitted = result.predictions[-1].model
+        rows.append(result.row)
+        per_split.append(result.per_split.assign(model=model, features=features, protocol=protocol))
+        logger.info("%s [%s] %s: accuracy %.3f +- %.3f over %d splits", model, features, protocol,
+                    result.row["accuracy_mean"], result.row["accuracy_std"], len(splits))
+    per_split_frame = (pd.concat(per_split, ignore_index=True) if per_split
+                       else pd.DataFrame(columns=PER_SPLIT_COLUMNS))
+    return TableEvaluation(comparison_frame(rows), per_split_frame, figures, fitted)

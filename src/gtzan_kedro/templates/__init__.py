@@ -1,0 +1,1 @@
+"""Namespaced pipeline templates that several registered pipelines build from their parameters."""
