@@ -48,9 +48,9 @@ def test_feature_selection_end_to_end(kedro_project, kaggle_30s):
     selected = json.loads((data / "05_model_input" / "selected_features.json").read_text())
     assert {"features", "selector", "fitted_on", "method"} <= set(selected)
     assert selected["features"] and set(selected["features"]) <= set(FEATURE_COLUMNS)
-    assert not (data / "05_model_input" / "selected_features_3_sec.json").exists()
+    assert not (data / "05_model_input" / "selected_features_3s.json").exists()
 
-    partition = pd.read_csv(data / "08_reporting" / "feature_selection" / "30_sec" / "partition.csv")
+    partition = pd.read_csv(data / "08_reporting" / "feature_selection" / "30s" / "partition.csv")
     seen = partition[partition.role.isin(["train", "valid"])]
     assert not set(seen.track) & set(partition.loc[partition.role == "test", "track"])
     assert f"{len(seen)} rows" in selected["fitted_on"]
@@ -60,16 +60,16 @@ def test_feature_selection_end_to_end(kedro_project, kaggle_30s):
     refit = FeatureSelector(**selected["selector"]).fit(rows[FEATURE_COLUMNS], rows.label.to_numpy())
     assert list(refit.get_feature_names_out()) == selected["features"]
 
-    kmeans = pd.read_csv(data / "08_reporting" / "feature_selection" / "30_sec" / "kmeans_scores.csv")
+    kmeans = pd.read_csv(data / "08_reporting" / "feature_selection" / "30s" / "kmeans_scores.csv")
     assert {"full", "mfcc"} <= set(kmeans.space)
     assert {"mutual_info", "adjusted_rand", "mean_sq_distance", "silhouette"} <= set(kmeans.columns)
     for name in PNGS:
-        png = data / "08_reporting" / "feature_selection" / "30_sec" / f"{name}.png"
+        png = data / "08_reporting" / "feature_selection" / "30s" / f"{name}.png"
         assert png.read_bytes()[:4] == b"\x89PNG", name
 
 
 @pytest.mark.e2e
-def test_feature_selection_3_sec_table_uses_the_split(kedro_project, kaggle_30s):
+def test_feature_selection_3s_table_uses_the_split(kedro_project, kaggle_30s):
     """With a 3-s table and a split present, both tables are analysed and test tracks stay out."""
     tiny = kaggle_30s.groupby("label", group_keys=False).head(6).reset_index(drop=True)
     primary = kedro_project.path / "data" / "03_primary"
@@ -93,10 +93,10 @@ def test_feature_selection_3_sec_table_uses_the_split(kedro_project, kaggle_30s)
 
     kedro_project.run("--pipeline", "feature_selection")
     data = kedro_project.path / "data"
-    partition = pd.read_csv(data / "08_reporting" / "feature_selection" / "3_sec" / "partition.csv")
+    partition = pd.read_csv(data / "08_reporting" / "feature_selection" / "3s" / "partition.csv")
     test_tracks = set(track_ids(split.loc[split.split == "test", "filename"]))
     assert set(partition.loc[partition.role == "test", "track"]) == test_tracks
-    selected = json.loads((data / "05_model_input" / "selected_features_3_sec.json").read_text())
+    selected = json.loads((data / "05_model_input" / "selected_features_3s.json").read_text())
     assert "fault_filtered split" in selected["fitted_on"]
-    assert len(pd.read_csv(data / "08_reporting" / "feature_scores_3_sec.csv")) == len(FEATURE_COLUMNS)
-    assert (data / "08_reporting" / "feature_selection" / "3_sec" / "correlation_heatmap.png").exists()
+    assert len(pd.read_csv(data / "08_reporting" / "feature_scores_3s.csv")) == len(FEATURE_COLUMNS)
+    assert (data / "08_reporting" / "feature_selection" / "3s" / "correlation_heatmap.png").exists()

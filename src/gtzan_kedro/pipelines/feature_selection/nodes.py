@@ -86,15 +86,6 @@ def prepare_training_rows(table: pd.DataFrame | None, split: pd.DataFrame | None
     return partition, training
 
 
-def prepare_training_rows_after_ingest(table: pd.DataFrame | None, split: pd.DataFrame | None,
-                                       params: dict[str, Any], ordering: pd.DataFrame,
-                                       table_name: str):
-    """``prepare_training_rows`` for a table read through an optional catalog entry.
-    ``ordering`` (the 30-s table, which ingest writes in the same node as the 3-s one) is an
-    input only so that a full ``kedro run`` reads the 3-s table after ingest has written it."""
-    return prepare_training_rows(table, split, params, table_name)
-
-
 @_skip_when_absent(1)
 def robust_scale(training: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """The training rows robust-scaled (median/IQR fitted on these rows only), for PCA and K-means."""

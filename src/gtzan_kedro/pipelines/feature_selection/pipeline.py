@@ -7,26 +7,17 @@ from gtzan_kedro.pipelines.feature_selection import nodes
 
 #: namespace suffix -> (table input, feature_scores output, selected_features output)
 TABLES = {
-    "30_sec": ("features_30_sec", "feature_scores", "selected_features"),
-    "3_sec": ("features_3_sec", "feature_scores_3_sec", "selected_features_3_sec"),
+    "30s": ("features_30_sec", "feature_scores", "selected_features"),
+    "3s": ("features_3_sec", "feature_scores_3s", "selected_features_3s"),
 }
 
 
 def _table_pipeline(suffix: str) -> Pipeline:
     table, scores_out, selected_out = TABLES[suffix]
-    if suffix == "30_sec":
-        prepare = node(bound(nodes.prepare_training_rows, table_name=table),
-                       ["table", "fault_filtered_split_if_present", "params:feature_selection"],
-                       ["partition", "training_rows"], name="prepare_training_rows")
-        table_input = table
-    else:
-        # The 3-s table is optional (not on every machine): it is read through an optional entry,
-        # and the 30-s table orders this after ingest in a full run.
-        prepare = node(bound(nodes.prepare_training_rows_after_ingest, table_name=table),
-                       ["table", "fault_filtered_split_if_present", "params:feature_selection",
-                        "features_30_sec"],
-                       ["partition", "training_rows"], name="prepare_training_rows")
-        table_input = f"{table}_if_present"
+    # the 3-s table's catalog entry is optional: a missing table loads None and is skipped
+    prepare = node(bound(nodes.prepare_training_rows, table_name=table),
+                   ["table", "fault_filtered_split_if_present", "params:feature_selection"],
+                   ["partition", "training_rows"], name="prepare_training_rows")
     template = Pipeline([
         prepare,
         node(nodes.robust_scale, ["training_rows", "params:feature_selection"], "scaled_training_rows",
@@ -51,11 +42,10 @@ def _table_pipeline(suffix: str) -> Pipeline:
         node(nodes.plot_top_importances, ["feature_scores", "params:feature_selection"],
              "top_importances_png", name="plot_top_importances"),
     ])
-    shared_inputs = {"fault_filtered_split_if_present"} | ({"features_30_sec"} if suffix != "30_sec" else set())
     return pipeline(
         template,
         namespace=f"feature_selection_{suffix}",
-        inputs={"table": table_input, **{name: name for name in shared_inputs}},
+        inputs={"table": table, "fault_filtered_split_if_present": "fault_filtered_split_if_present"},
         outputs={"feature_scores": scores_out, "selected_features": selected_out},
         parameters={"params:feature_selection"},
     )

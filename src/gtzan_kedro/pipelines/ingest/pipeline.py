@@ -23,5 +23,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(build_ingest_report, ["track_index", "extraction_failures"], "ingest_report",
                  name="build_ingest_report"),
-        ]
+        ],
+        # one kedro-viz group `ingest`; its datasets keep their catalog names
+        namespace="ingest",
+        prefix_datasets_with_namespace=False,
     )

@@ -25,6 +25,10 @@ def pair_features_with_tensors(
     Kaggle's file name (segment 3 of blues.00000.wav is blues.00000.3.wav)."""
     from gtzan_kedro.models.multimodal import join_segment_features
 
+    if features_3_sec is None:
+        raise ValueError("multimodal needs the 3-s feature table (data/03_primary/features_3_sec.csv, "
+                         "or Kaggle's data/01_raw/gtzan/features_3_sec.csv with --env gtzan): "
+                         "run `kedro run --pipeline ingest` or place Kaggle's file there")
     mfcc = load_segment_samples(segment_tensors, "mfcc", params.get("cmvn_window"), max_tracks)
     segment_index = pd.Series(mfcc.track_ids).groupby(mfcc.track_ids).cumcount().to_numpy()
     keys = pd.DataFrame({"track_id": mfcc.track_ids, "segment": segment_index, "label": mfcc.labels})
