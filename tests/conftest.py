@@ -28,6 +28,29 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.fixture(autouse=True)
+def _no_mlflow_run_leaks_into_the_next_test():
+    """In-process Kedro runs and hook tests share one MLflow client per xdist worker: a run
+    still active after a test (an in-process session that stopped early) would make the next
+    test's ``mlflow.start_run()`` fail or nest under it, and an experiment set by
+    ``mlflow.set_experiment`` stays the default for the next test's (other) tracking store."""
+    experiment_before = os.environ.get("MLFLOW_EXPERIMENT_ID")
+    yield
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        # MLflow has no public reset of the fluent API's current experiment
+        from mlflow.tracking import fluent
+
+        fluent._active_experiment_id = None
+        # set_experiment also exports its id through the environment
+        if experiment_before is None:
+            os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+        else:
+            os.environ["MLFLOW_EXPERIMENT_ID"] = experiment_before
+
+
 def pytest_configure(config):
     """Compile numba's cached kernels once in the controller, before xdist workers start
     (workers filling an empty cache at the same time can segfault)."""
