@@ -4,26 +4,13 @@ import copy
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-import soundfile as sf
-import yaml
 
 from gtzan_kedro.datasets import AudioFolderDataset, PartitionWritersDataset, TrackCacheDataset
 from gtzan_kedro.pipelines.ingest.nodes import extract_tracks, index_tracks
 
-SR = 22050
-REPO = Path(__file__).resolve().parents[3]
-PARAMS = yaml.safe_load((REPO / "conf/base/parameters_ingest.yml").read_text())["ingest"]
-
-
-def write_clip(path: Path, freq: float, seconds: float = 3.3, seed: int = 0) -> None:
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SR)) / SR
-    y = 0.3 * np.sin(2 * np.pi * freq * t) + 0.05 * rng.standard_normal(t.size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, y, SR, subtype="PCM_16")
+from .clips import PARAMS, write_clip
 
 
 def partition_configs(out: Path) -> dict[str, dict]:
