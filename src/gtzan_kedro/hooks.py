@@ -61,6 +61,36 @@ class RunEnvironmentHook:
                 pipelines.set_requested(requested)
 
 
+# Pipelines whose nodes train Keras models: the accelerator is set up before their first node.
+TENSORFLOW_GROUPS = ("audio_models", "image_models", "multimodal", "pm25_forecast", "embeddings")
+
+
+class AcceleratorHook:
+    """Applies the ``runtime`` parameters (models.runtime.configure_accelerator: mixed
+    precision, GPU memory growth, use_gpu) once per process, before the first node of a
+    TensorFlow pipeline; runs needing no TensorFlow never import it."""
+
+    def __init__(self) -> None:
+        self.info = None
+
+    @hook_impl
+    def before_node_run(self, node: Node, catalog) -> None:
+        if self.info is not None or not _trains_keras(node):
+            return
+        from gtzan_kedro.models.runtime import configure_accelerator
+
+        # read from the catalog (not a stored context): ParallelRunner's workers get the
+        # catalog but start with fresh hook instances
+        params = catalog.load("params:runtime") if "params:runtime" in catalog else {}
+        self.info = configure_accelerator(params or {})
+
+
+def _trains_keras(node: Node) -> bool:
+    """True for a node of one of :data:`TENSORFLOW_GROUPS` (``audio_models_30s.mlp_tuned`` ...)."""
+    group = (node.namespace or "").split(".", 1)[0]
+    return any(group == g or group.startswith(f"{g}_") for g in TENSORFLOW_GROUPS)
+
+
 def _flatten(prefix: str, value: Any) -> dict[str, str]:
     if isinstance(value, dict):
         out: dict[str, str] = {}

@@ -4,7 +4,7 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration""
 
 import matplotlib
 
-from gtzan_kedro.hooks import ModelTrackingHook, RunEnvironmentHook
+from gtzan_kedro.hooks import AcceleratorHook, ModelTrackingHook, RunEnvironmentHook
 
 # The one place the plotting backend is chosen: every Kedro command is headless (nodes draw
 # figures the catalog saves; ThreadRunner workers must not touch a GUI backend).
@@ -12,8 +12,10 @@ matplotlib.use("Agg")
 
 # RunEnvironmentHook records `--env` before the pipelines are built (their model lists come
 # from the parameters); ModelTrackingHook opens one nested MLflow run per model namespace under
-# kedro-mlflow's run (kedro-mlflow's own hooks are registered by its plugin entry point).
-HOOKS = (RunEnvironmentHook(), ModelTrackingHook())
+# kedro-mlflow's run (kedro-mlflow's own hooks are registered by its plugin entry point);
+# AcceleratorHook applies the `runtime` parameters (mixed precision in conf/gpu) before the
+# first Keras node.
+HOOKS = (RunEnvironmentHook(), AcceleratorHook(), ModelTrackingHook())
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)

@@ -52,3 +52,49 @@ def test_scaler_is_fitted_on_training_rows_only_and_early_stopping_runs():
     proba = pipe.predict_proba(X_val)
     assert proba.shape == (15, 3) and np.allclose(proba.sum(axis=1), 1, atol=1e-4)
     assert set(pipe.predict(X_val)) <= {"a", "b", "c"}
+
+
+def test_mlp_logs_epochs_every_progress_every_and_seeds_a_build_fn(caplog):
+    import logging
+
+    import keras
+
+    from gtzan_kedro.models.mlp import KerasMLPClassifier, build_mlp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5)).astype("float32")
+    y = np.array(["a", "b", "c"] * 20, dtype=object)
+    seen = []
+
+    def build_fn(n_features, n_classes):
+        seen.append(float(keras.random.uniform((1,))[0]))  # the global seed decides this draw
+        return build_mlp(n_features, n_classes, units=[4])
+
+    with caplog.at_level(logging.INFO):
+        KerasMLPClassifier(build_fn=build_fn, epochs=4, progress_every=2, seed=3).fit(X, y)
+    KerasMLPClassifier(build_fn=build_fn, epochs=1, progress_every=0, seed=3).fit(X, y)
+    assert seen[0] == seen[1]
+    lines = [r.getMessage() for r in caplog.records if " epoch " in r.getMessage()]
+    assert [line.split(":")[0] for line in lines] == ["MLP mlp epoch 2/4", "MLP mlp epoch 4/4"]
+
+
+def test_output_layer_stays_float32_under_mixed_precision():
+    import keras
+
+    from gtzan_kedro.models.cnn import build_segment_cnn
+    from gtzan_kedro.models.lstm import build_lstm
+    from gtzan_kedro.models.mlp import build_mlp
+    from gtzan_kedro.models.multimodal import build_multimodal
+
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        models = [build_mlp(5, 3, units=[4]),
+                  build_segment_cnn((8, 8), 3, conv_filters=[2], dense_units=[4]),
+                  build_multimodal(5, (8, 8), 3, mlp_units=[4], conv_filters=[2], branch_units=4,
+                                   dense_units=[4]),
+                  build_lstm(3, 2, units=2)]
+        for model in models:
+            assert model.layers[-1].dtype_policy.compute_dtype == "float32", model.name
+            assert model.layers[1].dtype_policy.compute_dtype == "float16", model.name
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")

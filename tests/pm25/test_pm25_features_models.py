@@ -176,3 +176,12 @@ def test_persistence_on_the_real_file_reproduces_the_published_figures(shared_da
     assert metrics[1] == pytest.approx(21.4, abs=0.1)
     assert metrics[6] == pytest.approx(60.8, abs=0.1)
     assert metrics[24] == pytest.approx(97.1, abs=0.1)
+
+
+def test_lstm_search_plans_one_progress_step_per_trained_member():
+    from gtzan_kedro.pm25.search import planned_fits
+
+    assert planned_fits({"lookback": [24, 48], "units": [[32]], "n_members": 2,
+                         "average_grid": True}) == 4
+    assert planned_fits({"lookback": [24, 48], "units": [[32]], "n_members": 3}) == 4
+    assert planned_fits({"lookback": 1, "units": 2}) == 1

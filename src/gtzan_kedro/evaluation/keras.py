@@ -17,6 +17,7 @@ from gtzan_kedro.evaluation.plots import confusion_matrix_figure, training_curve
 from gtzan_kedro.evaluation.runner import SplitPrediction, comparison_frame, run_protocol
 from gtzan_kedro.evaluation.samples import SampleSet
 from gtzan_kedro.evaluation.splits import make_splits
+from gtzan_kedro.models.progress import EpochProgress, ProgressTracker
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +82,11 @@ def _history_frame(histories: list[dict], protocol: str) -> pd.DataFrame:
 
 def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: int,
                     n_classes: int, seed: int, fit_params: dict[str, Any],
-                    how: list[str]) -> SplitPrediction:
+                    how: list[str], label: str | None = None) -> SplitPrediction:
     """A fresh ``build(n_classes)`` (seed ``seed + k``) trained on the split's training
-    samples, stopped early on its validation samples, predicting its test samples."""
+    samples, stopped early on its validation samples, predicting its test samples. Keras is
+    silent unless ``fit_params.verbose``; one log line every ``progress_every`` epochs
+    (default 1) names ``label`` (default the split) with the losses and an ETA."""
     import keras
 
     keras.backend.clear_session()
@@ -97,6 +100,9 @@ def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: i
     batch_size = int(fit_params.get("batch_size", 32))
     model = build(n_classes)
     callbacks = []
+    every = int(fit_params.get("progress_every", 1))
+    if every > 0:
+        callbacks.append(EpochProgress(label or split.name, every=every, log=logger))
     patience = fit_params.get("early_stopping_patience")
     validation = (pick(split.val), codes[split.val]) if len(split.val) else None
     if patience and validation is not None:
@@ -119,16 +125,25 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
     classes = np.asarray(samples.classes, dtype=object)
     seed = int(eval_params.get("seed", 42))
     rows, per_split, histories, per_class, confusion, figures, fitted = [], [], [], [], {}, {}, {}
-    for protocol in protocols:
-        splits = protocol_splits(samples, protocol, eval_params, split_table)
+    planned = {p: protocol_splits(samples, p, eval_params, split_table) for p in protocols}
+    progress = ProgressTracker(sum(len(s) for s in planned.values()), f"{model_name} [{features}]",
+                               log=logger)
+    for protocol, splits in planned.items():
         if not splits:
             continue
         number = {split.name: k for k, split in enumerate(splits)}
-        result = run_protocol(
-            lambda s: fit_keras_split(build, samples, s, number[s.name], len(classes), seed,
-                                      fit_params, how),
-            splits, samples.labels, classes, model=model_name, features=features,
-            protocol=protocol, groups=samples.track_ids)
+
+        def fit(s, protocol=protocol, number=number):
+            label = f"{model_name} {protocol} {s.name}"
+            prediction = fit_keras_split(build, samples, s, number[s.name], len(classes), seed,
+                                         fit_params, how, label=label)
+            epochs = len(next(iter(prediction.history.values()), [])) if prediction.history else 0
+            progress.step(f"{protocol} {s.name}, {epochs} epochs")
+            return prediction
+
+        result = run_protocol(fit, splits, samples.labels, classes, model=model_name,
+                              features=features, protocol=protocol, groups=samples.track_ids,
+                              progress=False)  # the tracker logs each split
         rows.append(result.row)
         per_split.append(result.per_split.assign(model=model_name, features=features, protocol=protocol))
         histories.append(_history_frame([p.history for p in result.predictions], protocol))

@@ -28,6 +28,7 @@ from gtzan_kedro.evaluation.plots import (
 from gtzan_kedro.evaluation.runner import ProtocolResult, SplitPrediction, comparison_frame, run_protocol
 from gtzan_kedro.evaluation.splits import Split, make_splits, track_ids
 from gtzan_kedro.models.baselines import feature_importances
+from gtzan_kedro.models.progress import ProgressTracker
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,14 @@ def feature_matrix(table: pd.DataFrame, columns: Sequence[str], source: str
                      int(bad.sum()), table.loc[bad, "filename"].head(5).tolist())
         table, X = table.loc[~bad].reset_index(drop=True), X.loc[~bad].reset_index(drop=True)
     return table, X
+
+
+def protocol_n_splits(evaluation: dict[str, Any], protocol: str) -> int:
+    """How many splits ``protocol`` gets: ``n_leaky`` for leaky_segments when given (it only
+    shows the inflation, so fewer splits suffice), else ``n_splits``."""
+    if protocol == "leaky_segments" and evaluation.get("n_leaky") is not None:
+        return int(evaluation["n_leaky"])
+    return int(evaluation.get("n_splits", 10))
 
 
 def fit_split(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray,
@@ -179,19 +188,28 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
     random_state = evaluation.get("random_state", 0)
     title = f"{model} [{features}]"
     rows, per_split, figures, fitted = [], [], {}, None
+    planned = {}
     for protocol in protocols:
         if protocol == "fault_filtered" and split_table is None:
             logger.warning("%s/%s: fault_filtered skipped: data/01_raw/gtzan/fault_filtered_split.csv "
                            "is absent", model, features)
             continue
-        splits = make_splits(protocol, table["filename"], y, split_table,
-                             n_splits=evaluation.get("n_splits", 10),
-                             test_size=evaluation.get("test_size", 0.2),
-                             val_size=evaluation.get("val_size", 0.2), random_state=random_state)
+        planned[protocol] = make_splits(
+            protocol, table["filename"], y, split_table, n_splits=protocol_n_splits(evaluation, protocol),
+            test_size=evaluation.get("test_size", 0.2), val_size=evaluation.get("val_size", 0.2),
+            random_state=random_state)
+    progress = ProgressTracker(sum(len(s) for s in planned.values()), f"{model} [{features}]",
+                               log=logger)
+    for protocol, splits in planned.items():
+        def fit(s, protocol=protocol):
+            prediction = fit_split(estimator_factory(), X, y, groups, s, fit_mode, tuner, random_state)
+            progress.step(f"{protocol} {s.name}")
+            return prediction
+
         result = run_protocol(
-            lambda s: fit_split(estimator_factory(), X, y, groups, s, fit_mode, tuner, random_state),
-            splits, y, classes, model=model, features=features, protocol=protocol, groups=groups,
-            train_rows="fit" if fit_mode == "sklearn" else "train")
+            fit, splits, y, classes, model=model, features=features, protocol=protocol, groups=groups,
+            train_rows="fit" if fit_mode == "sklearn" else "train",
+            progress=False)  # the tracker logs each split with the time left
         result.row.update(extra_row)
         figures.update(_protocol_figures(result, splits, title, protocol))
         if with_importances and protocol == "holdout":

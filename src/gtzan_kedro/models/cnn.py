@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from gtzan_kedro.models.runtime import softmax_output
+
 # Keras' default 0.99 leaves the moving statistics near their initial values after the few
 # hundred steps of a small corpus, so inference-mode predictions collapse; 0.9 catches up.
 BN_MOMENTUM = 0.9
@@ -63,14 +65,14 @@ def compile_classifier(model, learning_rate: float = 1e-3, optimizer=None):
 
 
 def dense_head(x, dense_units: Sequence[int], dropout: float, n_classes: int):
-    """Dense layers with dropout, then the softmax output."""
+    """Dense layers with dropout, then the softmax output (float32 under mixed precision)."""
     from keras import layers
 
     for units in dense_units:
         x = layers.Dense(units, activation="relu")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return layers.Dense(n_classes, activation="softmax")(x)
+    return softmax_output(n_classes)(x)
 
 
 def segment_cnn_trunk(

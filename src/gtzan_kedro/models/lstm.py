@@ -71,7 +71,8 @@ def build_lstm(
                                          name="last_pm25")(inputs)
         persistence = keras.layers.Dense(n_outputs, kernel_initializer="ones", name="persistence")(last_value)
         head = keras.layers.Add(name="change")([head, persistence])
-    outputs = keras.layers.Activation(output_activation, name="pm25_scaled")(head)
+    # float32 under mixed precision: the forecast and the masked loss need the full range
+    outputs = keras.layers.Activation(output_activation, dtype="float32", name="pm25_scaled")(head)
     model = keras.Model(inputs, outputs, name=f"lstm_{'x'.join(map(str, layer_units))}_L{lookback}")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss)
     return model
@@ -86,12 +87,15 @@ def fit_lstm(
     epochs: int = 20,
     batch_size: int = 64,
     patience: int = 3,
-    verbose: int = 2,
+    verbose: int = 0,
     lr_patience: int | None = None,
+    progress: str | None = "LSTM",
+    progress_every: int = 1,
 ):
     """Train with early stopping on the validation tail (best weights restored), halving the
     learning rate after ``lr_patience`` epochs without progress when given; returns the
-    Keras History."""
+    Keras History. Keras stays silent by default; ``progress`` labels one log line per
+    ``progress_every`` epochs (losses, ETA), None turns it off."""
     import keras
 
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
@@ -99,10 +103,20 @@ def fit_lstm(
     if lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                            patience=lr_patience, min_lr=1e-5))
+    callbacks += _progress(progress, progress_every)
     return model.fit(
         x_train, y_train, validation_data=(x_valid, y_valid), epochs=epochs,
         batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=verbose,
     )
+
+
+def _progress(label: str | None, every: int) -> list:
+    """An EpochProgress callback for ``label``, or none."""
+    if not label:
+        return []
+    from gtzan_kedro.models.progress import EpochProgress
+
+    return [EpochProgress(label, every=max(1, int(every)))]
 
 
 def best_epoch_count(history) -> int:
@@ -110,11 +124,13 @@ def best_epoch_count(history) -> int:
     return int(np.argmin(history.history["val_loss"])) + 1
 
 
-def refit_lstm(model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = 64, verbose: int = 2):
+def refit_lstm(model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int = 64, verbose: int = 0,
+               progress: str | None = "LSTM refit"):
     """Train a fresh model for a fixed number of epochs (chosen beforehand by early stopping)
     on all training windows, validation tail included: no held-out data is left to stop on
     (nor to drive a learning-rate schedule, so none is used)."""
-    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
+    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose,
+                     callbacks=_progress(progress, 1))
 
 
 def ensemble_mean(member_forecasts: list[np.ndarray]) -> np.ndarray:

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 
 from gtzan_kedro.models.cnn import compile_classifier
+from gtzan_kedro.models.runtime import softmax_output
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -58,7 +59,7 @@ def build_mlp(n_features: int, n_classes: int, units: list[int], activation: str
                                name=f"dense_{i}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="genre")(x)
+    outputs = softmax_output(n_classes, name="genre")(x)
     return compile_classifier(keras.Model(inputs, outputs, name="mlp"),
                               optimizer=_optimizer(optimizer, learning_rate))
 
@@ -72,11 +73,15 @@ def preset(name: str) -> dict[str, Any]:
 
 class KerasMLPClassifier(ClassifierMixin, BaseEstimator):
     """scikit-learn wrapper around :func:`build_mlp` (or any ``build_fn``) with early stopping
-    on a validation set, so it can be the last step of a Pipeline after a scaler."""
+    on a validation set, so it can be the last step of a Pipeline after a scaler.
+
+    Keras itself stays silent (``verbose=0``); every ``progress_every`` epochs one log line
+    gives the losses and an ETA (0 turns it off)."""
 
     def __init__(self, preset: str | None = "pyramid", build_params: dict | None = None,
                  epochs: int = 200, batch_size: int = 32, patience: int = 20,
-                 build_fn: Any = None, seed: int = 0, verbose: int = 0):
+                 build_fn: Any = None, seed: int = 0, verbose: int = 0,
+                 progress_every: int = 25):
         self.preset = preset
         self.build_params = build_params
         self.epochs = epochs
@@ -85,6 +90,7 @@ class KerasMLPClassifier(ClassifierMixin, BaseEstimator):
         self.build_fn = build_fn
         self.seed = seed
         self.verbose = verbose
+        self.progress_every = progress_every
 
     def fit(self, X, y, validation_data: tuple | None = None):
         """Train on (X, y); with ``validation_data=(X_val, y_val)`` stop early on its loss and
@@ -95,12 +101,18 @@ class KerasMLPClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(np.asarray(y, dtype=object))
         codes = np.searchsorted(self.classes_, np.asarray(y, dtype=object))
         self.n_features_in_ = X.shape[1]
+        # a build_fn (the tuner's) gets the same seeded start as the presets' build_mlp
+        keras.utils.set_random_seed(self.seed)
         if self.build_fn is not None:
             self.model_ = self.build_fn(X.shape[1], len(self.classes_))
         else:
             params = {**(preset(self.preset) if self.preset else {}), **(self.build_params or {})}
             self.model_ = build_mlp(X.shape[1], len(self.classes_), seed=self.seed, **params)
         callbacks, val = [], None
+        if self.progress_every:
+            from gtzan_kedro.models.progress import EpochProgress
+
+            callbacks.append(EpochProgress(f"MLP {self.model_.name}", every=int(self.progress_every)))
         if validation_data is not None and len(validation_data[0]):
             X_val, y_val = validation_data
             val = (np.asarray(X_val, dtype=np.float32),

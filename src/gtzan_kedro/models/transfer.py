@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from gtzan_kedro.models.cnn import BN_MOMENTUM
+from gtzan_kedro.models.cnn import BN_MOMENTUM, compile_classifier
 from gtzan_kedro.models.runtime import softmax_output
 
 logger = logging.getLogger(__name__)
@@ -96,12 +96,6 @@ def augmentation(shift: float = 0.1, zoom: float = 0.1, rotation_degrees: float 
     return keras.Sequential(steps, name="augmentation")
 
 
-def _compile(model, learning_rate: float):
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
 def build_vgg16(
     input_shape: Sequence[int] = (224, 224, 3),
     n_classes: int = 10,
@@ -127,7 +121,7 @@ def build_vgg16(
     x = base(x)
     x = layers.Dropout(dropout)(x)
     outputs = softmax_output(n_classes)(x)
-    return _compile(keras.Model(inputs, outputs, name="vgg16_transfer"), learning_rate)
+    return compile_classifier(keras.Model(inputs, outputs, name="vgg16_transfer"), learning_rate)
 
 
 @keras.saving.register_keras_serializable(package="gtzan_kedro")
@@ -158,7 +152,7 @@ def build_alexnet(
     x = augmentation(**augment)(inputs) if augment is not None else inputs
     x = layers.Flatten()(_alexnet_convs(x, shape, width))
     outputs = dense_head(x, n_classes, dense_units, dropout)
-    return _compile(keras.Model(inputs, outputs, name="alexnet"), learning_rate)
+    return compile_classifier(keras.Model(inputs, outputs, name="alexnet"), learning_rate)
 
 
 def _alexnet_convs(x, shape: tuple[int, ...], width: float):
@@ -271,7 +265,7 @@ class FrozenBaseClassifier:
         inputs = keras.Input(shape=(n_features,), name="features")
         # without hidden layers the dropout acts on the features, as in build_vgg16's head
         x = keras.layers.Dropout(dropout)(inputs) if dropout and not dense_units else inputs
-        self.head = _compile(keras.Model(inputs, dense_head(x, n_classes, dense_units, dropout),
+        self.head = compile_classifier(keras.Model(inputs, dense_head(x, n_classes, dense_units, dropout),
                                          name=f"{name}_head"), learning_rate)
         self.name = name
 

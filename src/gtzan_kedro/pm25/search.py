@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from gtzan_kedro.models.progress import ProgressTracker
 from gtzan_kedro.pm25.baselines import prediction_frame
 from gtzan_kedro.pm25.features import (
     INPUT_TARGET,
@@ -84,7 +84,8 @@ def out_of_sample_on_validation(final: pd.DataFrame, early: pd.DataFrame) -> pd.
     return out
 
 
-def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_features, pm_column, seed):
+def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_features, pm_column, seed,
+             label: str = "LSTM"):
     """Build and train one LSTM on windows whose targets fall in fit / validation rows; with
     ``refit_full_train`` also a fresh one (same seed) trained for the early-stopped epoch count
     on every window whose targets fall before the test hours (validation tail included).
@@ -111,7 +112,8 @@ def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_featur
     model = build()
     history = fit_lstm(model, x[fit_idx], y[fit_idx], x[valid], y[valid], epochs=int(cfg["epochs"]),
                        batch_size=int(cfg["batch_size"]), patience=int(cfg["patience"]),
-                       lr_patience=int(cfg["lr_patience"]) if cfg.get("lr_patience") else None)
+                       lr_patience=int(cfg["lr_patience"]) if cfg.get("lr_patience") else None,
+                       progress=label)
     val_loss = float(np.min(history.history["val_loss"]))
     if not cfg.get("refit_full_train", False):
         return model, model, history, val_loss, None
@@ -120,7 +122,8 @@ def _fit_one(x, y, origins, chrono, horizons_out, cfg, lookback, units, n_featur
     full_idx = np.flatnonzero(has_target & (last_target < chrono.test_start))[::stride]
     epochs = best_epoch_count(history)
     refitted = build()
-    refit_lstm(refitted, x[full_idx], y[full_idx], epochs=epochs, batch_size=int(cfg["batch_size"]))
+    refit_lstm(refitted, x[full_idx], y[full_idx], epochs=epochs, batch_size=int(cfg["batch_size"]),
+               progress=f"{label} refit")
     return model, refitted, history, val_loss, {"refit_windows": len(full_idx), "refit_epochs": epochs,
                                                 "fit_windows": len(fit_idx)}
 
@@ -141,6 +144,7 @@ class _Problem:
     set_name: str
     seed: int
     summary: list[dict] = field(default_factory=list)
+    progress: ProgressTracker | None = None  # one step per trained member, with the time left
 
 
 def _grid(cfg: dict[str, Any]) -> list[tuple[int, list[int]]]:
@@ -150,12 +154,25 @@ def _grid(cfg: dict[str, Any]) -> list[tuple[int, list[int]]]:
     return list(itertools.product(lookbacks, units))
 
 
+def planned_fits(cfg: dict[str, Any]) -> int:
+    """How many LSTMs one horizon group trains: the grid's (``n_members`` each with
+    ``average_grid``) plus the chosen configuration's remaining seed members."""
+    n_members = max(1, int(cfg.get("n_members", 1)))
+    per_config = n_members if cfg.get("average_grid", False) else 1
+    return len(_grid(cfg)) * per_config + (n_members - per_config)
+
+
 def _add_member(problem: _Problem, group: list[int], config: dict, member: int) -> None:
     """Fit seed member ``member`` of ``config``; the first one's loss is the config's."""
+    what = (f"{problem.cfg['name']} {problem.set_name} h{group} L{config['lookback']} "
+            f"units {config['units']} member {member}")
     early, final, history, val_loss, refit = _fit_one(
         config["x"], config["y"], config["origins"], problem.chrono, group, problem.cfg,
         config["lookback"], config["units"], len(problem.columns),
-        problem.columns.index(INPUT_TARGET), problem.seed + member)
+        problem.columns.index(INPUT_TARGET), problem.seed + member, label=what)
+    if problem.progress is not None:
+        problem.progress.step(f"{what}: val_loss {val_loss:.4g}, "
+                              f"{len(history.history['val_loss'])} epochs")
     problem.summary.append({"horizons": str(group), "lookback": config["lookback"],
                             "units": str(config["units"]), "member": member, "val_loss": val_loss,
                             "epochs": len(history.history["val_loss"]), **(refit or {})})
@@ -193,7 +210,7 @@ def _search_group(problem: _Problem, group: list[int]) -> tuple[pd.DataFrame, li
                     if problem.lead else problem.inputs)
     grid = _grid(cfg)
     configs = []
-    for lookback, units in tqdm(grid, desc=f"{name} {problem.set_name} h{group}", disable=len(grid) == 1):
+    for lookback, units in grid:
         origins = window_origins(group_inputs, lookback, min_horizon=min(group))
         config = {"lookback": lookback, "units": units, "members": [], "origins": origins,
                   "x": windows(group_inputs, origins, lookback),
@@ -206,8 +223,7 @@ def _search_group(problem: _Problem, group: list[int]) -> tuple[pd.DataFrame, li
     # The grid's choice: the lowest validation loss of the first seed (as without an ensemble).
     best = min(configs, key=lambda c: c["val_loss"])
     # Seed ensemble of the chosen configuration: the members it does not have yet.
-    for member in tqdm(range(len(best["members"]), n_members), desc=f"{name} h{group} members",
-                       disable=n_members == len(best["members"])):
+    for member in range(len(best["members"]), n_members):
         _add_member(problem, group, best, member)
     for config in configs:
         config["predictions"] = _config_predictions(problem, group, config)
@@ -244,6 +260,8 @@ def search_lstm(frame: pd.DataFrame, chrono: ChronoSplit, horizons: list[int],
         raise ValueError(f"{name}: weather_at_target needs joint_horizons: false (one lead per model)")
     if int(cfg.get("n_members", 1)) < 1:
         raise ValueError(f"{name}: n_members must be >= 1, got {cfg.get('n_members')}")
+    problem.progress = ProgressTracker(len(groups) * planned_fits(cfg), f"{name} {problem.set_name}",
+                                       log=logger)
     parts, models, chosen = [], {}, {}
     for group in groups:
         predictions, kept, best = _search_group(problem, group)

@@ -57,6 +57,13 @@ def _make_estimator(model: dict[str, Any], evaluation: dict[str, Any], selector)
     return with_selector(estimator, selector)
 
 
+def tuner_settings(model: dict[str, Any]) -> dict[str, Any]:
+    """The tuned MLP's search budget: the model's own epochs, patience and batch size (so a trial
+    trains as the refit and the fixed presets do), then its ``tuner`` block over them."""
+    return {"epochs": model.get("epochs", 100), "patience": model.get("patience", 10),
+            "batch_size": model.get("batch_size", 32), **(model.get("tuner") or {})}
+
+
 def evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
                    selected_features: dict | None, use_selected_features: bool,
                    evaluation: dict[str, Any], feature_set: dict[str, Any], model: dict[str, Any],
@@ -78,7 +85,8 @@ def evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
         table, X, split_table, partial(_make_estimator, model, evaluation, selector),
         model=model_name, features=features, protocols=feature_set["protocols"],
         evaluation=evaluation, fit_mode=kind if kind in NETWORK_KINDS else "sklearn",
-        tuner=model.get("tuner"), with_importances=kind in TREE_KINDS,
+        tuner=tuner_settings(model) if kind == "mlp_tuned" else None,
+        with_importances=kind in TREE_KINDS,
         extra_row={"selected_features": True} if selector is not None else None)
     return result.rows, result.per_split, result.figures, result.fitted_model
 

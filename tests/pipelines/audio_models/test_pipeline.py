@@ -207,3 +207,12 @@ def test_two_models_run_in_process_on_a_tiny_catalog(kaggle_30s):
     assert len(catalog.load("audio_models_30s.svm.per_split_metrics")) == 2
     assert "importance_impurity.png" in catalog.load("audio_models_30s.extra_trees.figures")
     assert hasattr(catalog.load("audio_models_30s.svm.fitted_model"), "predict_proba")
+
+
+def test_tuner_trains_at_the_models_budget_unless_its_block_says_otherwise():
+    from gtzan_kedro.templates.feature_models_nodes import tuner_settings
+
+    assert tuner_settings({"epochs": 40, "patience": 8, "tuner": {"max_trials": 4}}) == {
+        "epochs": 40, "patience": 8, "batch_size": 32, "max_trials": 4}
+    assert tuner_settings({"epochs": 40, "batch_size": 64, "tuner": {"epochs": 5}})["epochs"] == 5
+    assert tuner_settings({}) == {"epochs": 100, "patience": 10, "batch_size": 32}

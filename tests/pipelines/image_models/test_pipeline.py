@@ -101,3 +101,37 @@ def test_transfer_node_skips_vgg16_with_a_clear_message_when_weights_are_missing
     assert rows.empty and per_split.empty and confusion == figures == models == {}
     assert "vgg16 skipped" in caplog.text and str(tmp_path / "vgg16.h5") in caplog.text
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in caplog.text
+
+
+def test_transfer_node_frozen_mode_computes_base_features_once_per_image(monkeypatch):
+    from gtzan_kedro.models import transfer
+    from gtzan_kedro.pipelines.image_models.nodes import train_transfer_model
+
+    computed = []
+    original = transfer.FeatureExtractor.__call__
+
+    def counting(self, images):
+        out = original(self, images)
+        computed.append(self.computed)
+        return out
+
+    monkeypatch.setattr(transfer.FeatureExtractor, "__call__", counting)
+    rng = np.random.default_rng(0)
+    images, tracks = {}, []
+    for genre in ("blues", "rock"):
+        for t in range(8):
+            pixels = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
+            images[f"{genre}/{genre}.{t:05d}_s0"] = (lambda p=pixels: Image.fromarray(p))
+            tracks.append(f"{genre}.{t:05d}.wav")
+    params = {"kind": "transfer", "architecture": "alexnet", "mode": "frozen", "input_size": 16,
+              "model": {"width": 0.1, "dense_units": [8]}, "fit": {"epochs": 2, "batch_size": 4},
+              "protocols": ["holdout"]}
+    evaluation = {"n_holdouts": 2, "test_size": 0.25, "val_size": 0.25, "seed": 0}
+    rows, per_split, _, _, _, _, models = train_transfer_model(
+        images, {}, pd.DataFrame({"track_id": tracks}), pd.DataFrame(), evaluation, params, "alexnet")
+    assert rows["n_splits"].tolist() == [2]
+    assert max(computed) == 16  # every image through the base once, over both splits
+    import keras
+
+    assert isinstance(models["alexnet"], keras.Model)  # saved as one model on images
+    assert models["alexnet"].input_shape == (None, 16, 16, 3)

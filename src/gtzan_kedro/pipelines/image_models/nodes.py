@@ -108,17 +108,18 @@ def train_transfer_model(
     params: dict[str, Any],
     model_name: str,
 ) -> Outputs:
-    """VGG16 (ImageNet weights when available) or the AlexNet-style network, fine-tuned with
-    augmentation on square images; the song-level vote over a track's 30-s slices is reported.
+    """VGG16 (ImageNet weights when available) or the AlexNet-style network on square images;
+    ``mode`` ``finetune`` (the report's: every layer trained, with augmentation) or ``frozen``
+    (the base's features computed once per image, the head trained on them: the CPU budget).
+    The song-level vote over a track's 30-s slices is reported.
 
     Missing ImageNet weights offline are an error message naming the file to place, and the
     model is skipped (no row) rather than a stack trace.
     """
     from gtzan_kedro.models.transfer import (
         PretrainedWeightsUnavailable,
-        build_alexnet,
-        build_vgg16,
         resolve_vgg16_weights,
+        transfer_builder,
     )
 
     architecture = params["architecture"]
@@ -126,30 +127,31 @@ def train_transfer_model(
     if source not in ("binned_fft", "mel_image"):
         raise ValueError(f"image_source must be binned_fft or mel_image, got {source!r}")
     size = int(params.get("input_size", 224))
+    mode = params.get("mode", "finetune")
     model_kwargs = dict(params.get("model", {}))
-    augment = params.get("augment")
-    if architecture == "vgg16":
-        try:
-            weights_path = resolve_vgg16_weights(model_kwargs.pop("weights", None),
-                                                 model_kwargs.pop("weights_path", None))
-        except PretrainedWeightsUnavailable as exc:
-            logger.error("%s skipped: %s", model_name, exc)
-            return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, {}
-
-        def build(n):
-            return build_vgg16((size, size, 3), n, weights=None, weights_path=weights_path,
-                               augment=augment, **model_kwargs)
-    elif architecture == "alexnet":
-        def build(n):
-            return build_alexnet((size, size, 3), n, augment=augment, **model_kwargs)
-    else:
-        raise ValueError(f"architecture must be vgg16 or alexnet, got {architecture!r}")
+    try:
+        if architecture == "vgg16":  # resolved once, here: a missing file skips the model
+            model_kwargs["weights_path"] = resolve_vgg16_weights(model_kwargs.pop("weights", None),
+                                                                 model_kwargs.pop("weights_path", None))
+            model_kwargs["weights"] = None
+        build = transfer_builder(architecture, mode=mode, input_shape=(size, size, 3),
+                                 augment=params.get("augment"), **model_kwargs)
+    except PretrainedWeightsUnavailable as exc:
+        logger.error("%s skipped: %s", model_name, exc)
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, {}, {}
+    logger.info("%s: %s %s at %dx%d", model_name, architecture, mode, size, size)
     images = binned_fft_images if source == "binned_fft" else mel_images
     samples = load_image_samples(images, size, size, valid_tracks, evaluation.get("max_tracks"))
     # the comparison row names the input actually used, so switching image_source relabels it
     features = params.get("features") or f"{source}_30s"
-    return _outputs(evaluate_keras(
+    # standardise "none": the images go in as they are, so the frozen base's feature cache
+    # (keyed by image content) hits across splits and protocols
+    result = evaluate_keras(
         model_name, features, build, samples,
         params.get("protocols", ["holdout", "fault_filtered"]), evaluation, params.get("fit", {}),
         split_table=fault_filtered_split, how=["none"],
-    ))
+    )
+    # a frozen-base classifier is saved (and logged) as one Keras model on images: base + head
+    result.fitted_models = {name: model.as_model() if hasattr(model, "as_model") else model
+                            for name, model in result.fitted_models.items()}
+    return _outputs(result)
