@@ -108,3 +108,43 @@ def test_best_embedding_probe_by_name_needs_a_trained_one(kedro_project, monkeyp
     with pytest.raises(ModelNotFound, match="kedro run --pipeline embeddings"):
         resolve_predictor(BEST_PROBE_ENTRY, project_root=kedro_project.path)
     assert not os.path.exists(kedro_project.path / "data/06_models/best_embedding_probe.pkl")
+
+
+def _fake_probe(path):
+    from sklearn.linear_model import LogisticRegression
+
+    columns = [f"emb_{i}" for i in range(4)]
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(6, 4)), columns=columns)
+    joblib.dump({"model": LogisticRegression().fit(X, ["blues", "rock"] * 3), "features": "musicnn_msd_maxpool",
+                 "feature_columns": columns, "name": "pca_svm", "protocol_scores": {"holdout": 0.8},
+                 "embedding": {"model": "MSD_musicnn", "output": "max_pool", "level": "track"}}, path)
+
+
+def test_default_is_the_newest_of_best_audio_model_and_best_embedding_probe(kedro_project, model_3s,
+                                                                            musicnn_dir, monkeypatch):
+    """The same rule as before (newest wins), with the probe as one more candidate; a probe
+    whose weights are absent is passed over for the next one."""
+    import time
+
+    from gtzan_kedro.cli_resolve import default_predictor
+
+    root = kedro_project.path
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    models = root / "data" / "06_models"
+    models.mkdir(parents=True, exist_ok=True)
+    (models / "best_audio_model.pkl").write_bytes(model_3s.read_bytes())
+    os.utime(models / "best_audio_model.pkl", (time.time() - 3600, time.time() - 3600))
+    _fake_probe(models / "best_embedding_probe.pkl")  # newer
+    monkeypatch.setenv("GTZAN_MUSICNN_DIR", str(musicnn_dir))
+    newest = default_predictor(root)
+    assert isinstance(newest, EmbeddingGenrePredictor) and "pca_svm" in newest.description
+    monkeypatch.setenv("GTZAN_MUSICNN_DIR", str(root / "no-weights"))
+    fallback = default_predictor(root)
+    assert not isinstance(fallback, EmbeddingGenrePredictor) and fallback.segment_seconds == 3.0
+    # by name, the probe is what was asked for: its missing weights are the error
+    with pytest.raises(ModelNotFound, match="gtzan fetch musicnn"):
+        resolve_predictor(BEST_PROBE_ENTRY, project_root=root)
+    os.utime(models / "best_embedding_probe.pkl", (time.time() - 7200, time.time() - 7200))
+    monkeypatch.setenv("GTZAN_MUSICNN_DIR", str(musicnn_dir))
+    assert not isinstance(default_predictor(root), EmbeddingGenrePredictor)  # older: audio model wins
+    assert isinstance(resolve_predictor(BEST_PROBE_ENTRY, project_root=root), EmbeddingGenrePredictor)
