@@ -9,10 +9,12 @@ import click
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--model", "model", default=None, metavar="PATH|URI",
-              help="A saved model (.pkl/.joblib, an MLflow model folder) or an MLflow model URI "
-                   "(runs:/<run_id>/genre_model, models:/gtzan_genre/1). Default: the newest "
-                   "trained model of this project (catalog's best_audio_model or MLflow registry).")
+@click.option("--model", "model", default=None, metavar="NAME|PATH|URI",
+              help="best_audio_model (Kaggle features) or best_embedding_probe (musicnn "
+                   "embeddings; needs `gtzan fetch musicnn`), a saved model (.pkl/.joblib, an "
+                   "MLflow model folder) or an MLflow model URI (runs:/<run_id>/genre_model, "
+                   "models:/gtzan_genre/1). Default: the newest trained model of this project "
+                   "(those two catalog entries or the MLflow registry).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="Output format on stdout.")
 @click.option("--env", default=None, help="Kedro config env used to find the default model (e.g. gtzan).")
@@ -44,8 +46,12 @@ def predict(paths: tuple[str, ...], model: str | None, fmt: str, env: str | None
     except ModelNotFound as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    embedding = getattr(predictor, "embedding", None)
+    unit = (f"musicnn {embedding['model']} {embedding['output']} embeddings per "
+            f"{'3-s patch' if embedding.get('level') == 'patch' else 'track'}" if embedding
+            else f"{predictor.segment_seconds:g}-s segments")
     click.echo(f"model: {predictor.description or type(predictor.model).__name__}; "
-               f"{len(predictor.classes)} genres, {predictor.segment_seconds:g}-s segments", err=True)
+               f"{len(predictor.classes)} genres, {unit}", err=True)
     results = predictor.predict_paths(files, progress=len(files) > 1 and sys.stderr.isatty())
     if fmt == "json":
         click.echo(report.to_json(results))

@@ -11,16 +11,22 @@ import logging
 import warnings
 from pathlib import Path
 
-from gtzan_kedro.inference.predictor import GenrePredictor, as_predictor
+from gtzan_kedro.inference.predictor import EmbeddingGenrePredictor, GenrePredictor, as_predictor
 from gtzan_kedro.inference.resolve import (
     BEST_MODEL_ENTRY,
     Candidate,
+    ModelNotFound,
     load_predictor,
     newest_predictor,
     registry_candidate,
 )
 
 logger = logging.getLogger(__name__)
+
+# The catalog entry the embeddings pipeline saves its best probe to (musicnn embeddings in).
+BEST_PROBE_ENTRY = "best_embedding_probe"
+# What --model accepts by name: the trained models the project's catalog saves.
+CATALOG_MODELS = (BEST_MODEL_ENTRY, BEST_PROBE_ENTRY)
 
 
 def find_project_root(start: str | Path | None = None) -> Path | None:
@@ -52,9 +58,28 @@ def catalog_entry(project_root: Path, env: str | None, name: str) -> dict | None
     return catalog.get(name)
 
 
-def catalog_candidate(project_root: Path, env: str | None) -> Candidate | None:
-    """The best model the last training run saved through the catalog, when it exists."""
-    entry = catalog_entry(project_root, env, BEST_MODEL_ENTRY)
+def with_weights(predictor: GenrePredictor, project_root: Path | None) -> GenrePredictor:
+    """A probe on musicnn embeddings with its weights found (the project's cache unless
+    $GTZAN_MUSICNN_DIR says otherwise); ModelNotFound naming the fetch command when absent."""
+    import os
+
+    from gtzan_kedro.fetch import MUSICNN_CACHE_DIR, MUSICNN_CACHE_ENV, FetchError
+
+    if not isinstance(predictor, EmbeddingGenrePredictor):
+        return predictor
+    if predictor.weights_dir is None and not os.environ.get(MUSICNN_CACHE_ENV) and project_root:
+        predictor.weights_dir = str(project_root / MUSICNN_CACHE_DIR)
+    try:
+        predictor.check_weights()
+    except FetchError as exc:
+        raise ModelNotFound(f"{predictor.description}: it reads musicnn embeddings, but {exc}") from None
+    return predictor
+
+
+def catalog_candidate(project_root: Path, env: str | None, name: str = BEST_MODEL_ENTRY
+                      ) -> Candidate | None:
+    """The model the last training run saved through the catalog entry ``name``, when it exists."""
+    entry = catalog_entry(project_root, env, name)
     if entry is None:
         return None
     key = "filepath" if "filepath" in entry else "path"
@@ -69,8 +94,8 @@ def catalog_candidate(project_root: Path, env: str | None) -> Candidate | None:
     def load() -> GenrePredictor:
         from kedro.io import DataCatalog
 
-        obj = DataCatalog.from_config({BEST_MODEL_ENTRY: {**entry, key: str(path)}}).load(BEST_MODEL_ENTRY)
-        return as_predictor(obj, description=_display_path(path))
+        obj = DataCatalog.from_config({name: {**entry, key: str(path)}}).load(name)
+        return with_weights(as_predictor(obj, description=_display_path(path)), project_root)
 
     return Candidate(str(path), path.stat().st_mtime, load)
 
@@ -83,10 +108,12 @@ def _display_path(path: Path) -> str:
 
 
 def default_predictor(project_root: Path | None = None, env: str | None = None) -> GenrePredictor:
-    """The newest of: the catalog's best model file, the newest registered MLflow version."""
+    """The newest of: the catalog's best model file (Kaggle features), its best embedding probe,
+    the newest registered MLflow version. A probe whose musicnn weights are absent is passed over."""
     project_root = project_root or find_project_root()
-    candidates = [catalog_candidate(project_root, env) if project_root is not None else None,
-                  registry_candidate(project_root)]
+    candidates = [catalog_candidate(project_root, env, name) if project_root is not None else None
+                  for name in CATALOG_MODELS]
+    candidates.append(registry_candidate(project_root))
     where = f"in {project_root}" if project_root else "(not inside a Kedro project)"
     return newest_predictor([c for c in candidates if c is not None], where)
 
@@ -94,7 +121,17 @@ def default_predictor(project_root: Path | None = None, env: str | None = None) 
 def resolve_predictor(
     model: str | None = None, project_root: Path | None = None, env: str | None = None
 ) -> GenrePredictor:
-    """``model`` (path or MLflow URI) when given, else the latest trained model."""
+    """``model`` (a catalog name of :data:`CATALOG_MODELS`, a path or an MLflow URI) when
+    given, else the latest trained model."""
+    project_root = project_root or find_project_root()
+    if model in CATALOG_MODELS:
+        candidate = catalog_candidate(project_root, env, model) if project_root else None
+        if candidate is None:
+            where = f"in {project_root}" if project_root else "(not inside a Kedro project)"
+            trainer = "embeddings" if model == BEST_PROBE_ENTRY else "audio_models"
+            raise ModelNotFound(f"no saved {model} {where}: train it with `kedro run --pipeline "
+                                f"{trainer}` (or `make run`)")
+        return candidate.load()
     if model:
-        return load_predictor(model, project_root or find_project_root())
+        return with_weights(load_predictor(model, project_root), project_root)
     return default_predictor(project_root, env)

@@ -170,11 +170,77 @@ class GenrePredictor:
             return {"file": str(path), "error": f"{path}: {type(exc).__name__}: {exc}"}
 
 
+@dataclass
+class EmbeddingGenrePredictor(GenrePredictor):
+    """A probe fitted on musicnn embeddings (the embeddings pipeline's best_embedding_probe):
+    it computes the embedding ``embedding["output"]`` of model ``embedding["model"]`` from the
+    audio, per 3-s patch (``level: patch``) or averaged over the file's patches (``track``),
+    instead of Kaggle features. The weights come from ``weights_dir`` (or $GTZAN_MUSICNN_DIR,
+    or data/06_models/pretrained/musicnn) and are loaded on first use, never pickled."""
+
+    embedding: dict = field(default_factory=lambda: {"model": "MSD_musicnn", "output": "max_pool",
+                                                     "level": "track"})
+    weights_dir: str | None = None
+    _extractor: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_extractor"] = None  # a loaded Keras model: rebuilt from the weights on use
+        return state
+
+    @property
+    def level(self) -> str:
+        """``patch`` (one prediction per 3-s patch, averaged over the song) or ``track``."""
+        return str(self.embedding.get("level", "track"))
+
+    def check_weights(self) -> str:
+        """The weights folder, or FetchError naming `gtzan fetch musicnn` when it is absent."""
+        from gtzan_kedro.fetch import musicnn_weights_dir
+
+        return str(musicnn_weights_dir(self.weights_dir))
+
+    def _embedder(self):
+        if self._extractor is None:
+            from gtzan_kedro.models.musicnn import MusicnnExtractor
+
+            self._extractor = MusicnnExtractor(self.embedding["model"], self.check_weights())
+        return self._extractor
+
+    def predict_signal(self, y: np.ndarray, sr: int, name: str = "<signal>") -> dict:
+        """Song-level (and, for a patch probe, per-patch) genres of a decoded mono signal."""
+        from gtzan_kedro.audio.musicnn_input import PATCH_SECONDS, SR, signal_patches
+
+        if sr != SR:
+            import librosa
+
+            y, sr = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=SR), SR
+        if y.size < 0.5 * PATCH_SECONDS * sr:
+            raise AudioError(name, f"too short: {y.size / sr:.2f} s, the probe needs about "
+                                   f"{PATCH_SECONDS:.1f} s of audio")
+        values = self._embedder().patch_outputs(signal_patches(y, sr))[self.embedding["output"]]
+        if self.level == "track":
+            values, starts = values.mean(axis=0, keepdims=True), [0.0]
+        else:
+            starts = [i * PATCH_SECONDS for i in range(len(values))]
+        features = pd.DataFrame(values, columns=self.feature_columns)
+        return self._summarise(self.segment_probabilities(features), starts, name, y.size / sr)
+
+    def predict_file(self, path: str | Path, max_seconds: float | None = None) -> dict:
+        """Decode ``path`` at musicnn's 16 kHz and classify it (at most ``max_seconds``, if given)."""
+        from gtzan_kedro.audio.musicnn_input import SR
+
+        y, sr = load_audio(path, SR)
+        if max_seconds is not None:
+            y = y[:int(max_seconds * sr)]
+        return self.predict_signal(y, sr, str(path))
+
+
 def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
     """A GenrePredictor from what training saved: a predictor, a dict bundle or an estimator.
 
     A dict bundle has ``model`` and optionally ``classes``, ``feature_columns``,
-    ``segment_seconds`` (or ``features``: "3s"/"30s"), ``extractor``; a bare estimator
+    ``segment_seconds`` (or ``features``: "3s"/"30s"), ``extractor``; with ``embedding``
+    (``{"model", "output", "level"}``) it is a probe on musicnn embeddings; a bare estimator
     must carry string ``classes_`` (a scikit-learn Pipeline fitted on genre names).
     """
     if isinstance(obj, GenrePredictor):
@@ -189,6 +255,13 @@ def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
         if classes is None:
             classes = _estimator_classes(model)
         seconds = obj.get("segment_seconds")
+        if obj.get("embedding"):  # a probe on musicnn embeddings (the embeddings pipeline)
+            embedding = dict(obj["embedding"])
+            return EmbeddingGenrePredictor(
+                model=model, classes=list(classes), feature_columns=list(obj["feature_columns"]),
+                segment_seconds=seconds or (3.0 if embedding.get("level") == "patch" else 30.0),
+                extractor="musicnn", description=_bundle_description(obj, description),
+                embedding=embedding)
         if seconds is None:
             seconds = _seconds_from_features(obj.get("features", obj.get("feature_set", "3s")))
         return GenrePredictor(

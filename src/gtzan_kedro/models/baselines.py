@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.decomposition import PCA
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier, VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
@@ -30,6 +31,31 @@ def quantile_normal(n_quantiles: int = 200) -> QuantileTransformer:
                                random_state=0)
 
 
+class CappedPCA(PCA):
+    """PCA whose integer ``n_components`` is capped at what the training rows allow
+    (min(n_samples, n_features)), so one setting (the literature's 128) fits tiny tables too."""
+
+    def _capped(self, X) -> int | float | str | None:
+        requested = self.n_components
+        if isinstance(requested, int | np.integer) and not isinstance(requested, bool):
+            return min(int(requested), *np.shape(X))
+        return requested
+
+    def fit(self, X, y=None):
+        requested, self.n_components = self.n_components, self._capped(X)
+        try:
+            return super().fit(X, y)
+        finally:  # keep get_params() as configured (clone and grid search rely on it)
+            self.n_components = requested
+
+    def fit_transform(self, X, y=None):
+        requested, self.n_components = self.n_components, self._capped(X)
+        try:
+            return super().fit_transform(X, y)
+        finally:
+            self.n_components = requested
+
+
 def _base(name: str, random_state: int, n_jobs: int) -> Pipeline:
     if name == "random_forest":
         return Pipeline([("model", RandomForestClassifier(n_estimators=300, n_jobs=n_jobs,
@@ -44,6 +70,12 @@ def _base(name: str, random_state: int, n_jobs: int) -> Pipeline:
     if name == "svm_quantile":
         return Pipeline([("gauss", quantile_normal()), ("scale", StandardScaler()),
                          ("model", _svc(random_state=random_state))])
+    if name == "pca_svm":
+        # the transfer-learning recipe of the musicnn / VGGish literature (Pons & Serra 2019):
+        # standardise, project on 128 principal components, RBF SVM
+        return Pipeline([("scale", StandardScaler()),
+                         ("pca", CappedPCA(n_components=128, random_state=random_state)),
+                         ("model", _svc(random_state=random_state))])
     if name == "logistic_regression":
         return Pipeline([("gauss", quantile_normal()), ("scale", StandardScaler()),
                          ("model", LogisticRegression(C=0.5, max_iter=3000))])
@@ -51,7 +83,7 @@ def _base(name: str, random_state: int, n_jobs: int) -> Pipeline:
 
 
 SKLEARN_MODELS = ("random_forest", "extra_trees", "svm", "svm_unscaled", "svm_quantile",
-                  "logistic_regression")
+                  "pca_svm", "logistic_regression")
 
 
 def make_estimator(name: str, params: dict[str, Any] | None = None, random_state: int = 0,

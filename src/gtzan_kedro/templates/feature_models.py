@@ -11,7 +11,11 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline, node, pipeline
 
 from gtzan_kedro.pipeline_tools import bound
-from gtzan_kedro.templates.feature_models_nodes import evaluate_model, select_best_model
+from gtzan_kedro.templates.feature_models_nodes import (
+    evaluate_model,
+    evaluate_unselected,
+    select_best_model,
+)
 from gtzan_kedro.project_parameters import section
 
 SPLIT_TABLE = "audio_models_fault_filtered_split"
@@ -24,25 +28,30 @@ def models_for(feature_set: str, params: dict) -> list[str]:
             if feature_set in (model or {}).get("feature_sets", [feature_set])]
 
 
-def _model_template(feature_set: str, table: str, model: str) -> Pipeline:
-    """Fit and score ``model`` on the ``feature_set`` table under every protocol of the set."""
-    template = Pipeline([
-        node(bound(evaluate_model, features=feature_set, model_name=model),
-             ["table", "split_table", "selected_features", "params:use_selected_features",
-              "params:evaluation", "params:feature_set", "params:model"],
-             ["comparison_rows", "per_split_metrics", "figures", "fitted_model"], name="evaluate"),
-    ])
-    shared = {"params:use_selected_features": "params:audio_models.use_selected_features",
-              "params:evaluation": "params:audio_models.evaluation",
-              "params:feature_set": f"params:audio_models.feature_sets.{feature_set}",
-              "params:model": f"params:audio_models.models.{model}"}
+def _model_template(feature_set: str, table: str, model: str, section_name: str = "audio_models",
+                    group: str | None = None, with_selection: bool = True) -> Pipeline:
+    """Fit and score ``model`` on the ``feature_set`` table under every protocol of the set, in
+    namespace ``<group>.<model>`` (group: ``audio_models_<set>`` unless given)."""
+    outputs = ["comparison_rows", "per_split_metrics", "figures", "fitted_model"]
+    shared = {"params:evaluation": f"params:{section_name}.evaluation",
+              "params:feature_set": f"params:{section_name}.feature_sets.{feature_set}",
+              "params:model": f"params:{section_name}.models.{model}"}
+    inputs = {"table": table, "split_table": SPLIT_TABLE}
+    if with_selection:
+        evaluate = node(bound(evaluate_model, features=feature_set, model_name=model),
+                        ["table", "split_table", "selected_features", "params:use_selected_features",
+                         "params:evaluation", "params:feature_set", "params:model"],
+                        outputs, name="evaluate")
+        shared["params:use_selected_features"] = f"params:{section_name}.use_selected_features"
+        inputs["selected_features"] = "selected_features"
+    else:  # feature sets the Kaggle-column selector does not apply to (e.g. embeddings)
+        evaluate = node(bound(evaluate_unselected, features=feature_set, model_name=model),
+                        ["table", "split_table", "params:evaluation", "params:feature_set",
+                         "params:model"], outputs, name="evaluate")
     return pipeline(
-        pipeline(template, namespace=model,
-                 inputs={"table": table, "split_table": SPLIT_TABLE,
-                         "selected_features": "selected_features"},
-                 parameters=shared),
-        namespace=f"audio_models_{feature_set}",
-        inputs={table, SPLIT_TABLE, "selected_features"},
+        pipeline(Pipeline([evaluate]), namespace=model, inputs=inputs, parameters=shared),
+        namespace=group or f"audio_models_{feature_set}",
+        inputs=set(inputs.values()),
         parameters=set(shared.values()),
     )
 
@@ -65,15 +74,25 @@ def _best_model(feature_sets: dict[str, dict], models: dict[str, list[str]]) -> 
                     namespace="audio_models", prefix_datasets_with_namespace=False)
 
 
-def build(feature_sets: list[str] | None = None) -> Pipeline:
+def build(feature_sets: list[str] | None = None, section_name: str = "audio_models",
+          group_prefix: str | None = None) -> Pipeline:
     """Every model on the named feature sets (all of parameters' ``feature_sets`` when None).
 
+    ``section_name`` is the parameters block holding ``feature_sets``, ``models`` and
+    ``evaluation`` (audio_models, or another pipeline's own list, e.g. embedding_probes);
+    another section's models live in namespaces ``<group_prefix>.<set>.<model>`` (one
+    kedro-viz group per pipeline) and get no best-model node here (the pipeline chooses its own).
     Each model's rows are upserted into model_comparison.csv as soon as it is scored, so
     partial runs (``--namespaces``) and parallel runs keep what they finished."""
-    params = section("audio_models")
+    params = section(section_name)
     available = params["feature_sets"]
     chosen = {f: available[f] for f in (feature_sets or list(available)) if f in available}
     models = {f: models_for(f, params) for f in chosen}
+    if section_name != "audio_models":
+        prefix = group_prefix or section_name
+        return sum((_model_template(f, spec["table"], m, section_name, f"{prefix}.{f}",
+                                    with_selection=False)
+                    for f, spec in chosen.items() for m in models[f]), Pipeline([]))
     templates = sum((_model_template(f, spec["table"], m) for f, spec in chosen.items()
                      for m in models[f]), Pipeline([]))
     return templates + _best_model(chosen, models)

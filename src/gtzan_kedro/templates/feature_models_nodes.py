@@ -91,6 +91,16 @@ def evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
     return result.rows, result.per_split, result.figures, result.fitted_model
 
 
+def evaluate_unselected(table: pd.DataFrame, split_table: pd.DataFrame | None,
+                        evaluation: dict[str, Any], feature_set: dict[str, Any], model: dict[str, Any],
+                        features: str, model_name: str
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Figure], Any]:
+    """:func:`evaluate_model` for feature sets the Kaggle-column selector does not apply to
+    (e.g. embeddings): no feature-selection input, so no dependency on feature_selection."""
+    return evaluate_model(table, split_table, None, False, evaluation, feature_set, model,
+                          features, model_name)
+
+
 def select_best_model(per_split: list[pd.DataFrame], tables: dict[str, pd.DataFrame],
                       models: dict[str, dict], evaluation: dict[str, Any]) -> dict[str, Any]:
     """Refit the scikit-learn model with the best mean holdout accuracy (from the per-split

@@ -197,3 +197,57 @@ def embed_tracks(valid_tracks: pd.DataFrame, embeddings_cache: dict[str, Callabl
         "params_fingerprint": params_fp,
     }], columns=STATS_COLUMNS)
     return {**embedding_tables(kept, entries), "embeddings_cache_updates": updates, "embeddings_stats": stats}
+
+
+def probe_embedding(feature_set: str) -> dict[str, str]:
+    """What a probe's feature set is made of: ``musicnn_msd_maxpool_3s`` -> the MSD_musicnn
+    model's ``max_pool`` output, one row per 3-s patch (``level: patch``; else ``track``)."""
+    parts = feature_set.split("_")
+    level = "patch" if parts[-1] == "3s" else "track"
+    parts = parts[:-1] if level == "patch" else parts
+    if len(parts) != 3 or parts[0] != "musicnn" or parts[1] not in TAG_SETS or parts[2] not in POOLINGS:
+        raise ValueError(f"embedding feature set {feature_set!r} is not musicnn_<{'|'.join(TAG_SETS)}>_"
+                         f"<{'|'.join(POOLINGS)}>[_3s]; fix embedding_probes.feature_sets")
+    return {"model": TAG_SETS[parts[1]], "output": POOLINGS[parts[2]], "level": level}
+
+
+def select_best_probe(models: dict[str, dict], evaluation: dict[str, Any],
+                      tables: dict[str, pd.DataFrame], per_split: list[pd.DataFrame]) -> dict[str, Any]:
+    """Refit the probe with the best mean holdout accuracy on all rows of its embedding table,
+    as a bundle `gtzan predict` can use (it names the musicnn output to compute from audio)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from gtzan_kedro.evaluation.splits import track_ids
+    from gtzan_kedro.models.baselines import NETWORK_KINDS, build_estimator
+    from gtzan_kedro.templates.feature_models_nodes import NON_FEATURE_COLUMNS
+
+    frames = [f for f in per_split if f is not None and not f.empty]
+    if not frames:
+        raise ValueError("no per-split metrics of any embedding probe: nothing to save")
+    scores = (pd.concat(frames, ignore_index=True)
+              .groupby(["model", "features", "protocol"], as_index=False)["accuracy"].mean())
+    holdout = scores[(scores["protocol"] == "holdout") & scores["features"].isin(list(tables))
+                     & scores["model"].map(lambda m: m in models and models[m]["kind"] not in NETWORK_KINDS)]
+    if holdout.empty:
+        raise ValueError("no embedding probe was scored on the holdout protocol; nothing to save")
+    # ties: the first in the order the parameters list them (stable sort)
+    best = holdout.sort_values("accuracy", ascending=False, kind="stable").iloc[0]
+    name, features = str(best["model"]), str(best["features"])
+    table = tables[features]
+    columns = [c for c in table.select_dtypes("number").columns if c not in NON_FEATURE_COLUMNS]
+    estimator = build_estimator(models[name], evaluation.get("n_jobs", 1), evaluation.get("random_state", 0))
+    X, y = table[columns].astype(float), np.asarray(table["label"], dtype=object)
+    if hasattr(estimator, "param_grid"):
+        grouped = isinstance(estimator.cv, StratifiedGroupKFold)
+        estimator.fit(X, y, **({"groups": track_ids(table["filename"])} if grouped else {}))
+        estimator = estimator.best_estimator_
+    else:
+        estimator.fit(X, y)
+    embedding = probe_embedding(features)
+    logger.info("best embedding probe: %s on %s (holdout accuracy %.3f), refitted on %d rows",
+                name, features, best["accuracy"], len(table))
+    mine = scores[(scores["model"] == name) & (scores["features"] == features)]
+    return {"model": estimator, "classes": [str(c) for c in estimator.classes_],
+            "feature_columns": columns, "features": features, "name": name,
+            "embedding": embedding, "segment_seconds": 3.0 if embedding["level"] == "patch" else 30.0,
+            "protocol_scores": {str(r["protocol"]): float(r["accuracy"]) for r in mine.to_dict("records")}}

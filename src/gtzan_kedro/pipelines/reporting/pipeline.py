@@ -23,6 +23,9 @@ def comparison_row_outputs() -> list[str]:
              for fs in audio["feature_sets"] for m in models_for(fs, audio)]
     for group in ("image_models", "multimodal"):
         names += [f"{group}.{m}.comparison_rows" for m in section(group).get("models") or {}]
+    probes = section("embedding_probes")  # the embeddings pipeline's probes
+    names += [f"embeddings.{fs}.{m}.comparison_rows"
+              for fs in probes.get("feature_sets") or {} for m in models_for(fs, probes)]
     return names
 
 
