@@ -5,6 +5,7 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration""
 import matplotlib
 
 from gtzan_kedro.hooks import ModelTrackingHook, RunEnvironmentHook
+from gtzan_kedro.resume import ResumeHook
 
 # The one place the plotting backend is chosen: every Kedro command is headless (nodes draw
 # figures the catalog saves; ThreadRunner workers must not touch a GUI backend).
@@ -12,8 +13,9 @@ matplotlib.use("Agg")
 
 # RunEnvironmentHook records `--env` before the pipelines are built (their model lists come
 # from the parameters); ModelTrackingHook opens one nested MLflow run per model namespace under
-# kedro-mlflow's run (kedro-mlflow's own hooks are registered by its plugin entry point).
-HOOKS = (RunEnvironmentHook(), ModelTrackingHook())
+# kedro-mlflow's run (kedro-mlflow's own hooks are registered by its plugin entry point);
+# ResumeHook makes `kedro run --only-missing-outputs` re-run nodes whose parameters or data changed.
+HOOKS = (RunEnvironmentHook(), ModelTrackingHook(), ResumeHook())
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)
