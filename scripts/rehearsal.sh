@@ -51,7 +51,15 @@ run_piece() {  # name, then kedro run arguments
   return $rc
 }
 
-if [ -z "$(find data/01_raw/gtzan/genres_original -type f -print -quit 2>/dev/null)" ]; then
+# The generator writes the clips, then the manifest: clips without a manifest are a corpus whose
+# writing stopped, and the generator never writes into a folder that holds audio.
+CORPUS=data/01_raw/gtzan/genres_original
+if [ ! -f data/01_raw/gtzan/sample_corpus_manifest.csv ] && [ -n "$(find "$CORPUS" -type f -print -quit 2>/dev/null)" ]; then
+  echo "$DIR/$CORPUS holds clips but no sample_corpus_manifest.csv: its writing stopped."
+  echo "Remove it (rm -r '$DIR/$CORPUS') and run the same command again."
+  exit 1
+fi
+if [ ! -f data/01_raw/gtzan/sample_corpus_manifest.csv ]; then
   run_piece sample_data --pipeline sample_data --params "sample_data.n_per_genre=$PER_GENRE" \
     || { echo "the rehearsal corpus could not be written: see $DIR/logs/sample_data.log"; exit 1; }
 fi
