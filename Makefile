@@ -16,10 +16,11 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 MODEL ?= models:/gtzan_genre/latest
 PORT ?= 5001
 
-.PHONY: install run sample test bench viz mlflow serve help
+.PHONY: install run sample rehearsal test bench viz mlflow serve help
 
 help:
 	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, fetch musicnn weights if missing, kedro run"
+	@echo "make rehearsal - GTZAN-sized synthetic corpus in data/rehearsal, every pipeline at --env gtzan budgets (resumable)"
 	@echo "make test   - install with test extras and run the test suite"
 	@echo "make bench  - reference vs fast feature extractor benchmark"
 	@echo "make viz    - build the static kedro-viz site into build/ (kedro viz run: live)"
@@ -67,6 +68,13 @@ run: sample
 	else \
 		$(BIN)/kedro run $(if $(PIPELINE),--pipeline $(PIPELINE)) $(if $(ENV),--env $(ENV)); \
 	fi
+
+# The full-size rehearsal: 1000 synthetic 30-s clips in their own project root (data/rehearsal),
+# every pipeline piece by piece at --env gtzan budgets, each piece `kedro run
+# --only-missing-outputs` (run it again to resume); logs, times and peak RSS in data/rehearsal/logs.
+# REHEARSAL_PIECES="ingest image_models:image_models.cnn_mel" runs some pieces only.
+rehearsal: $(STAMP)
+	KEDRO=$(CURDIR)/$(BIN)/kedro scripts/rehearsal.sh
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)

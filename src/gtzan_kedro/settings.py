@@ -5,6 +5,7 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration""
 import matplotlib
 
 from gtzan_kedro.hooks import AcceleratorHook, ModelTrackingHook, RunEnvironmentHook
+from gtzan_kedro.resume import ResumeHook
 
 # The one place the plotting backend is chosen: every Kedro command is headless (nodes draw
 # figures the catalog saves; ThreadRunner workers must not touch a GUI backend).
@@ -15,7 +16,8 @@ matplotlib.use("Agg")
 # kedro-mlflow's run (kedro-mlflow's own hooks are registered by its plugin entry point);
 # AcceleratorHook applies the `runtime` parameters (mixed precision in conf/gpu) before the
 # first Keras node.
-HOOKS = (RunEnvironmentHook(), AcceleratorHook(), ModelTrackingHook())
+# ResumeHook makes `kedro run --only-missing-outputs` re-run nodes whose parameters or data changed.
+HOOKS = (RunEnvironmentHook(), AcceleratorHook(), ModelTrackingHook(), ResumeHook())
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)

@@ -5,6 +5,8 @@ into one. A partition that cannot be read is logged with its id and skipped."""
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,36 @@ class SampleSet:
 
 
 TENSOR_KEYS = ("mel", "stft", "mfcc")
+# Above this many bytes the stacked tensors live in a memory-mapped temp file, not in RAM: the
+# STFT tensors of 1000 tracks are 10,000 x 513 x 130 float32 = 2.7 GB, and stacking a list of
+# per-track arrays in memory held them twice.
+MEMMAP_BYTES = 256 * 2**20
+
+
+class _DiskStack:
+    """Per-track arrays appended to an unlinked temp file, read back as one memory-mapped
+    array (pages the OS can drop), so stacking costs one track of RAM, not two corpora."""
+
+    def __init__(self, directory: str | None = None):
+        self._file = tempfile.TemporaryFile(dir=directory or os.environ.get("GTZAN_MEMMAP_DIR"))
+        self.shape: tuple[int, ...] | None = None
+        self.rows = 0
+
+    def append(self, values: np.ndarray) -> None:
+        self.shape = values.shape[1:]
+        self.rows += len(values)
+        self._file.write(np.ascontiguousarray(values, dtype=np.float32).tobytes())
+
+    def array(self) -> np.ndarray:
+        self._file.flush()
+        # copy-on-write: a caller that normalises in place changes its pages, never the file
+        return np.memmap(self._file, dtype=np.float32, mode="c", shape=(self.rows, *self.shape))
+
+
+def _stack(arrays_or_disk: list[np.ndarray] | _DiskStack) -> np.ndarray:
+    if isinstance(arrays_or_disk, _DiskStack):
+        return arrays_or_disk.array()
+    return np.concatenate(arrays_or_disk)
 
 
 def load_segment_samples(
@@ -69,6 +101,8 @@ def load_segment_samples(
         raise ValueError(f"tensor must be one of {TENSOR_KEYS}, got {tensor!r}")
     arrays, labels, tracks, skipped = [], [], [], []
     keys = sorted(segment_tensors)[: max_tracks or None]
+    disk: _DiskStack | None = None
+    first_shape: tuple[int, ...] | None = None
     for key in tqdm(keys, desc=f"load {tensor}", unit="track"):
         try:
             data = segment_tensors[key]()
@@ -76,23 +110,32 @@ def load_segment_samples(
             label, track_id = str(data["label"].reshape(-1)[0]), str(data["track_id"].reshape(-1)[0])
             if values.ndim != 3 or len(values) == 0:
                 raise ValueError(f"'{tensor}' has shape {values.shape}, expected (segments, bins, frames)")
-            if arrays and values.shape[1:] != arrays[0].shape[1:]:
+            if first_shape is not None and values.shape[1:] != first_shape:
                 raise ValueError(f"'{tensor}' segments are {values.shape[1:]}, the others "
-                                 f"{arrays[0].shape[1:]}")
+                                 f"{first_shape}")
         except Exception as exc:  # one unreadable partition must not cost the others
             logger.error("segment_tensors partition %s skipped: %s", key, exc)
             skipped.append(key)
             continue
         if cmvn_window:
             values = sliding_cmvn(values, window=int(cmvn_window))
-        arrays.append(values)
+        first_shape = values.shape[1:]
+        if disk is None and values.nbytes * len(keys) > MEMMAP_BYTES:
+            disk = _DiskStack()
+            for earlier in arrays:
+                disk.append(earlier)
+            arrays = []
+        if disk is not None:
+            disk.append(values)
+        else:
+            arrays.append(values)
         labels += [label] * len(values)
         tracks += [track_id] * len(values)
-    if not arrays:
+    if not labels:
         raise ValueError("no usable segment_tensors partitions: run `kedro run --pipeline ingest` first")
     if skipped:
         logger.warning("%d segment_tensors partitions skipped (see errors above)", len(skipped))
-    return SampleSet(np.concatenate(arrays)[..., np.newaxis], labels, tracks)
+    return SampleSet(_stack(disk if disk is not None else arrays)[..., np.newaxis], labels, tracks)
 
 
 def load_image_samples(
