@@ -21,8 +21,6 @@ import os
 import sys
 from pathlib import Path
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-
 SEED = 14
 N_PATCHES = 2
 
@@ -72,4 +70,8 @@ def main(source: str) -> None:
 
 
 if __name__ == "__main__":
+    # only when run as the script: test_musicnn imports this module, and the variable would
+    # leak into every later `kedro run` subprocess of that pytest worker (tf.keras then
+    # recurses looking for the absent tf-keras package)
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
     main(sys.argv[1])
