@@ -117,6 +117,17 @@ def fit_split(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, groups: 
                            estimator.classes_)
 
 
+def refit_on_all_rows(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray,
+                      filenames: pd.Series) -> BaseEstimator:
+    """``estimator`` fitted on every row (the model that is saved for `gtzan predict`); a grid
+    search is grouped by track when its CV is, and its best estimator is returned."""
+    if hasattr(estimator, "param_grid"):
+        grouped = isinstance(estimator.cv, StratifiedGroupKFold)
+        estimator.fit(X, y, **({"groups": track_ids(filenames)} if grouped else {}))
+        return estimator.best_estimator_
+    return estimator.fit(X, y)
+
+
 def importances(fitted: BaseEstimator, X: pd.DataFrame, y: np.ndarray, split: Split,
                 repeats: int, random_state: int) -> dict[str, pd.Series]:
     """Mean decrease in impurity and permutation importance (on ``split``'s test rows)."""

@@ -10,11 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.model_selection import StratifiedGroupKFold
 
 from gtzan_kedro.audio.features import FEATURE_COLUMNS, MFCC_COLUMNS
-from gtzan_kedro.evaluation.splits import track_ids
-from gtzan_kedro.evaluation.tabular import evaluate_table, feature_matrix
+from gtzan_kedro.evaluation.tabular import evaluate_table, feature_matrix, refit_on_all_rows
 from gtzan_kedro.models.baselines import NETWORK_KINDS, TREE_KINDS, build_estimator, with_selector
 
 logger = logging.getLogger(__name__)
@@ -127,12 +125,7 @@ def select_best_model(per_split: list[pd.DataFrame], tables: dict[str, pd.DataFr
                                 evaluation.get("random_state", 0))
     X = table[FEATURE_COLUMNS].astype(float)
     y = np.asarray(table["label"], dtype=object)
-    if hasattr(estimator, "param_grid"):
-        grouped = isinstance(estimator.cv, StratifiedGroupKFold)
-        estimator.fit(X, y, **({"groups": track_ids(table["filename"])} if grouped else {}))
-        estimator = estimator.best_estimator_
-    else:
-        estimator.fit(X, y)
+    estimator = refit_on_all_rows(estimator, X, y, table["filename"])
     scores = comparison[(comparison["model"] == name) & (comparison["features"] == features)]
     logger.info("best audio model: %s on %s features (holdout accuracy %.3f), refitted on %d rows",
                 name, features, best["accuracy_mean"], len(table))

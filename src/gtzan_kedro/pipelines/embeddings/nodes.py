@@ -215,9 +215,7 @@ def select_best_probe(models: dict[str, dict], evaluation: dict[str, Any],
                       tables: dict[str, pd.DataFrame], per_split: list[pd.DataFrame]) -> dict[str, Any]:
     """Refit the probe with the best mean holdout accuracy on all rows of its embedding table,
     as a bundle `gtzan predict` can use (it names the musicnn output to compute from audio)."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    from gtzan_kedro.evaluation.splits import track_ids
+    from gtzan_kedro.evaluation.tabular import refit_on_all_rows
     from gtzan_kedro.models.baselines import NETWORK_KINDS, build_estimator
     from gtzan_kedro.templates.feature_models_nodes import NON_FEATURE_COLUMNS
 
@@ -237,12 +235,7 @@ def select_best_probe(models: dict[str, dict], evaluation: dict[str, Any],
     columns = [c for c in table.select_dtypes("number").columns if c not in NON_FEATURE_COLUMNS]
     estimator = build_estimator(models[name], evaluation.get("n_jobs", 1), evaluation.get("random_state", 0))
     X, y = table[columns].astype(float), np.asarray(table["label"], dtype=object)
-    if hasattr(estimator, "param_grid"):
-        grouped = isinstance(estimator.cv, StratifiedGroupKFold)
-        estimator.fit(X, y, **({"groups": track_ids(table["filename"])} if grouped else {}))
-        estimator = estimator.best_estimator_
-    else:
-        estimator.fit(X, y)
+    estimator = refit_on_all_rows(estimator, X, y, table["filename"])
     embedding = probe_embedding(features)
     logger.info("best embedding probe: %s on %s (holdout accuracy %.3f), refitted on %d rows",
                 name, features, best["accuracy"], len(table))
