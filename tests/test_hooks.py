@@ -3,6 +3,8 @@ the run-environment hook feeding the model lists."""
 
 from __future__ import annotations
 
+import logging
+
 import mlflow
 import pandas as pd
 import pytest
@@ -104,3 +106,18 @@ def test_a_tracking_failure_is_a_warning_not_a_lost_node(tmp_path, monkeypatch, 
     with mlflow.start_run():
         ModelTrackingHook().after_node_run(n, {"t": None}, {"a.svm.comparison_rows": ROWS})
     assert "database is locked" in caplog.text
+
+
+def test_node_timing_hook_logs_each_nodes_wall_time(caplog):
+    from kedro.pipeline import node
+
+    from gtzan_kedro.hooks import NodeTimingHook
+
+    ticks = iter([10.0, 75.25])
+    hook = NodeTimingHook(clock=lambda: next(ticks))
+    step = node(lambda x: x, "a", "b", name="train_and_score", namespace="image_models.cnn_mel")
+    with caplog.at_level(logging.INFO, logger="gtzan_kedro.hooks"):
+        hook.before_node_run(step)
+        hook.after_node_run(step)
+    assert "node image_models.cnn_mel.train_and_score took 65.2 s" in caplog.text
+    assert hook.started == {}

@@ -4,7 +4,7 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/#configuration""
 
 import matplotlib
 
-from gtzan_kedro.hooks import AcceleratorHook, ModelTrackingHook, RunEnvironmentHook
+from gtzan_kedro.hooks import AcceleratorHook, ModelTrackingHook, NodeTimingHook, RunEnvironmentHook
 from gtzan_kedro.resume import ResumeHook
 
 # The one place the plotting backend is chosen: every Kedro command is headless (nodes draw
@@ -16,8 +16,9 @@ matplotlib.use("Agg")
 # kedro-mlflow's run (kedro-mlflow's own hooks are registered by its plugin entry point);
 # AcceleratorHook applies the `runtime` parameters (mixed precision in conf/gpu) before the
 # first Keras node.
+# NodeTimingHook logs each node's wall time when it ends.
 # ResumeHook makes `kedro run --only-missing-outputs` re-run nodes whose parameters or data changed.
-HOOKS = (RunEnvironmentHook(), AcceleratorHook(), ModelTrackingHook(), ResumeHook())
+HOOKS = (RunEnvironmentHook(), AcceleratorHook(), ModelTrackingHook(), NodeTimingHook(), ResumeHook())
 
 # Installed plugins for which to disable hook auto-registration.
 # DISABLE_HOOKS_FOR_PLUGINS = ("kedro-viz",)
