@@ -19,7 +19,7 @@ PORT ?= 5001
 .PHONY: install run sample rehearsal test bench viz mlflow serve help
 
 help:
-	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, fetch musicnn weights if missing, kedro run"
+	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, fetch musicnn weights if missing, run every pipeline (JOBS=2 at a time)"
 	@echo "make rehearsal - GTZAN-sized synthetic corpus in data/rehearsal, every pipeline at --env gtzan budgets (resumable)"
 	@echo "make test   - install with test extras and run the test suite"
 	@echo "make bench  - reference vs fast feature extractor benchmark"
@@ -56,17 +56,23 @@ sample: $(STAMP)
 # download from PyPI, the only network `make run` needs). Fetched here when missing; when that
 # fails (offline), the default run goes on without the embeddings pipeline and says so.
 MUSICNN_CACHED = $(BIN)/python -c "from gtzan_kedro.fetch import musicnn_weights_dir; musicnn_weights_dir()" 2>/dev/null
-ALL_BUT_EMBEDDINGS = $(BIN)/python -c "import pkgutil, gtzan_kedro.pipelines as p; \
-	from gtzan_kedro.pipeline_registry import EXCLUDED_FROM_DEFAULT as x; \
-	print(','.join(m.name for m in pkgutil.iter_modules(p.__path__) if m.ispkg and m.name not in (*x, 'embeddings')))" 2>/dev/null | tail -n 1
+
+# The default run uses both cores: gtzan_kedro.lanes runs the default pipeline as `kedro run`
+# pieces, JOBS at a time, each once the pieces it reads from are done (logs in data/09_logs/lanes).
+# JOBS=1 runs them one after the other; with ENV set (full size) JOBS defaults to 1 (memory).
+JOBS ?= $(if $(ENV),1,2)
 
 run: sample
-	@if [ -z "$(PIPELINE)" ] && ! $(MUSICNN_CACHED) && ! $(BIN)/gtzan fetch musicnn; then \
-		echo "WARNING: musicnn weights are absent and could not be fetched (no PyPI?): running every"; \
-		echo "WARNING: pipeline but embeddings. Later: gtzan fetch musicnn [--wheel FILE]; make run PIPELINE=embeddings"; \
-		$(BIN)/kedro run --pipelines $$($(ALL_BUT_EMBEDDINGS)) $(if $(ENV),--env $(ENV)); \
+	@if [ -n "$(PIPELINE)" ]; then \
+		$(BIN)/kedro run --pipeline $(PIPELINE) $(if $(ENV),--env $(ENV)); \
 	else \
-		$(BIN)/kedro run $(if $(PIPELINE),--pipeline $(PIPELINE)) $(if $(ENV),--env $(ENV)); \
+		skip=; \
+		if ! $(MUSICNN_CACHED) && ! $(BIN)/gtzan fetch musicnn; then \
+			echo "WARNING: musicnn weights are absent and could not be fetched (no PyPI?): running every"; \
+			echo "WARNING: pipeline but embeddings. Later: gtzan fetch musicnn [--wheel FILE]; make run PIPELINE=embeddings"; \
+			skip="--skip embeddings"; \
+		fi; \
+		$(BIN)/python -m gtzan_kedro.lanes --jobs $(JOBS) $$skip $(if $(ENV),--env $(ENV)); \
 	fi
 
 # The full-size rehearsal: 1000 synthetic 30-s clips in their own project root (data/rehearsal),
