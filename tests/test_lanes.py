@@ -101,6 +101,7 @@ def test_independent_pieces_run_side_by_side_and_a_waiting_one_after(tmp_path):
     assert [(r.name, r.returncode) for r in results][-1] == ("c", 0)
     assert {r.name: r.returncode for r in results} == {"a": 0, "b": 0, "c": 0}
     assert (tmp_path / "logs" / "b.log").read_text().strip() == "b ran"
+    assert all(r.peak_rss_mb > 1 and r.cpu_seconds >= 0 for r in results)   # from wait4
     assert any("done  a" in line for line in lines) and any("3/3 pieces finished" in line for line in lines)
 
 
@@ -136,3 +137,5 @@ def test_main_exits_1_when_a_piece_fails_and_names_the_kedro_command(tmp_path, m
     assert code == 1
     assert seen == [["kedro", "run", "--pipeline", "ingest", "--env", "gtzan"]]
     assert "NOT all pieces succeeded" in capsys.readouterr().out
+    assert (tmp_path / "pieces.csv").read_text().splitlines() == [
+        "piece,returncode,wall_seconds,cpu_seconds,peak_rss_mb", "ingest,1,0.5,nan,nan"]

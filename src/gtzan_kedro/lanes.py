@@ -14,7 +14,8 @@ waits for wrote, and together the pieces are the default pipeline node for node
 (tests/test_lanes.py checks both against the registered pipelines).
 
 Each piece's Kedro output goes to ``<log-dir>/<piece>.log``; the terminal gets a line when a
-piece starts and when it ends (with its wall time), and the log's tail when one fails. A failed
+piece starts and when it ends (wall time, CPU seconds, peak RSS), and the log's tail when one
+fails; ``<log-dir>/pieces.csv`` keeps those figures. A failed
 piece stops only the pieces that wait for it; the exit code is then 1.
 """
 
@@ -65,7 +66,8 @@ PIECES: tuple[Piece, ...] = (
     Piece("audio_models_30s", "audio_models_30s", namespaces=("audio_models_30s",),
           after=("ingest", "feature_selection")),
     Piece("multimodal", "multimodal", after=("ingest",)),
-    Piece("pm25_forecast", "pm25_forecast"),
+    # not a data dependency: ingest keeps both cores busy, so PM2.5 fills a gap at the end
+    Piece("pm25_forecast", "pm25_forecast", after=("ingest",)),
     Piece("best_audio_model", "audio_models", nodes=("audio_models.select_best_audio_model",),
           after=("audio_models_30s", "audio_models_3s")),
     Piece("reporting", "reporting",
@@ -85,6 +87,8 @@ class PieceResult:
     returncode: int
     seconds: float
     log: Path
+    cpu_seconds: float = float("nan")
+    peak_rss_mb: float = float("nan")
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -100,13 +104,18 @@ def run_piece(name: str, command: list[str], log_dir: Path, say: Callable[[str],
     say(f"start {name}: {' '.join(command[1:])} (log: {log})")
     start = time.monotonic()
     with open(log, "w") as out:
-        returncode = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        # wait4, not wait: the piece's own CPU time and peak RSS (with the workers it reaped)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - start
+    cpu, peak_mb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    cost = f"{_duration(seconds)} ({cpu:.0f} CPU-s, peak RSS {peak_mb:.0f} MB)"
     if returncode == 0:
-        say(f"done  {name} in {_duration(seconds)}")
+        say(f"done  {name} in {cost}")
     else:
-        say(f"FAILED {name} (exit {returncode}) after {_duration(seconds)}; the end of {log}:\n{_tail(log)}")
-    return PieceResult(name, returncode, seconds, log)
+        say(f"FAILED {name} (exit {returncode}) after {cost}; the end of {log}:\n{_tail(log)}")
+    return PieceResult(name, returncode, seconds, log, cpu, peak_mb)
 
 
 def _check(pieces: Sequence[Piece]) -> None:
@@ -174,6 +183,15 @@ def plan(skip: Sequence[str] = (), pieces: Sequence[Piece] = PIECES) -> list[Pie
             for p in pieces if p.name not in skip]
 
 
+def _write_summary(path: Path, results: Sequence[PieceResult]) -> None:
+    """``pieces.csv``: one row per piece that ran (wall, CPU seconds, peak RSS, exit code)."""
+    from gtzan_kedro.fileio import atomic_write_text
+
+    rows = ["piece,returncode,wall_seconds,cpu_seconds,peak_rss_mb"]
+    rows += [f"{r.name},{r.returncode},{r.seconds:.1f},{r.cpu_seconds:.1f},{r.peak_rss_mb:.0f}" for r in results]
+    atomic_write_text(path, "\n".join(rows) + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gtzan_kedro.lanes", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = run_pieces(pieces, args.jobs, args.log_dir,
                          lambda piece: [args.kedro, "run", *piece.arguments(), *extra])
     ok = len(results) == len(pieces) and all(r.returncode == 0 for r in results)
+    _write_summary(args.log_dir / "pieces.csv", results)
     slowest = sorted(results, key=lambda r: -r.seconds)[:3]
     print(f"{'all' if ok else 'NOT all'} pieces succeeded: {_duration(time.monotonic() - start)} wall with "
           f"--jobs {args.jobs}; slowest: " + ", ".join(f"{r.name} {_duration(r.seconds)}" for r in slowest)
