@@ -36,13 +36,15 @@ for link in conf pyproject.toml src/gtzan_kedro; do ln -sfn "$ROOT/$link" "$DIR/
 export GTZAN_MUSICNN_DIR=${GTZAN_MUSICNN_DIR:-$ROOT/data/06_models/pretrained/musicnn}
 cd "$DIR" || exit 1
 LOG=$DIR/logs/rehearsal.log
+# the code the pieces run (a worktree of another commit can run the rehearsal into this root)
+CODE="$ROOT @ $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- conf src 2>/dev/null || echo ' (uncommitted changes)')"
 
 stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
 run_piece() {  # name, then kedro run arguments
   local name=$1; shift
   local file=${name//[:,]/__}
-  echo "$(stamp) start $name: kedro run $*" | tee -a "$LOG"
+  echo "$(stamp) start $name: kedro run $* [code: $CODE]" | tee -a "$LOG"
   $TIME -v -o "logs/$file.time" "$KEDRO" run "$@" > "logs/$file.log" 2>&1
   local rc=$?
   local wall cpu rss

@@ -48,6 +48,7 @@ def test_each_piece_is_one_resumable_kedro_run_in_the_rehearsal_root(tmp_path: P
     assert [line.split()[1] for line in log] == ["start", "end"] * 4
     assert "end fail_me rc=3" in log[5]
     assert "peak_rss=" in log[1] and "user+sys=" in log[1]
+    assert f"[code: {ROOT} @ " in log[0]       # which commit the piece ran
     assert (root / "logs" / "ingest.time").read_text().count("Maximum resident set size") == 1
     for link in ("conf", "pyproject.toml", "src/gtzan_kedro"):
         assert (root / link).resolve() == (ROOT / link).resolve()
