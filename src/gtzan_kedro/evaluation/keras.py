@@ -73,6 +73,85 @@ def standardise(samples: SampleSet, train: np.ndarray, how: list[str]) -> list[n
     return scaled
 
 
+STATS_CHUNK = 256   # training rows per chunk when the statistics of a memory-mapped input are summed
+
+
+def training_statistics(arr: np.ndarray, train: np.ndarray, mode: str) -> tuple[Any, Any] | None:
+    """``(offset, scale)`` of :func:`standardise` from the training rows, summed in float64
+    over chunks of :data:`STATS_CHUNK` rows so no copy of the training rows is made (for a
+    memory-mapped input); None for 'none'."""
+    if mode == "none":
+        return None
+    if mode not in ("scalar", "column"):
+        raise ValueError(f"standardise must be scalar, column or none, got {mode!r}")
+    rows = np.sort(np.asarray(train))
+    axis = None if mode == "scalar" else 0
+    count, total, squares = 0, 0.0, 0.0
+    for start in range(0, len(rows), STATS_CHUNK):
+        chunk = np.asarray(arr[rows[start:start + STATS_CHUNK]], dtype=np.float64)
+        count += chunk.size if axis is None else len(chunk)
+        total = total + chunk.sum(axis=axis)
+        squares = squares + np.square(chunk).sum(axis=axis)
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - np.square(mean), 0.0))
+    if mode == "scalar":
+        return float(mean), float(std) + 1e-6
+    return mean.astype(np.float32), (std + 1e-6).astype(np.float32)
+
+
+def _keras_pydataset():
+    import keras
+
+    class StandardisedBatches(keras.utils.PyDataset):
+        """Batches of some rows of (memory-mapped) inputs, standardised as they are read, so
+        training on a full corpus's 3-s tensors never holds a second full copy of them (the
+        STFT tensors of 1000 tracks are 2.7 GB). Shuffled each epoch with its own seed when
+        ``shuffle``; in ascending row order otherwise (validation, prediction)."""
+
+        def __init__(self, inputs: list[np.ndarray], stats: list[tuple[Any, Any] | None], rows: np.ndarray,
+                     labels: np.ndarray, batch_size: int, shuffle: bool = False, seed: int = 0):
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.inputs, self.stats, self.labels = inputs, stats, labels
+            self.rows, self.batch_size, self.shuffle = np.asarray(rows), int(batch_size), shuffle
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(self.rows) if shuffle else np.sort(self.rows)
+
+        def __len__(self) -> int:
+            return -(-len(self.rows) // self.batch_size)
+
+        def __getitem__(self, index: int):
+            rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+            read = np.sort(rows)   # memory maps read fastest in file order
+            xs = []
+            for arr, stat in zip(self.inputs, self.stats):
+                x = np.asarray(arr[read], dtype=np.float32)
+                if stat is not None:
+                    x = (x - stat[0]) / stat[1]
+                xs.append(x)
+            return (xs if len(xs) > 1 else xs[0]), self.labels[read]
+
+        def on_epoch_end(self) -> None:
+            if self.shuffle:
+                self.order = self.rng.permutation(self.rows)
+
+    return StandardisedBatches
+
+
+def _memory_mapped(arr: Any) -> bool:
+    """True for a np.memmap or a view of one (``stack[..., np.newaxis]``)."""
+    while arr is not None:
+        if isinstance(arr, np.memmap):
+            return True
+        arr = getattr(arr, "base", None)
+    return False
+
+
+def streamed_batches(samples: SampleSet, rows: np.ndarray, stats: list, batch_size: int,
+                     shuffle: bool = False, seed: int = 0):
+    """A :class:`StandardisedBatches` (keras.utils.PyDataset) over ``rows`` of ``samples``."""
+    return _keras_pydataset()(samples.input_list, stats, rows, samples.codes, batch_size, shuffle, seed)
+
+
 def _history_frame(histories: list[dict], protocol: str) -> pd.DataFrame:
     """Per-epoch Keras metrics of every split of one protocol, one row per (split, epoch)."""
     frames = [pd.DataFrame(h).assign(protocol=protocol, split=k, epoch=range(len(pd.DataFrame(h))))
@@ -91,12 +170,6 @@ def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: i
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed + k)
-    inputs = standardise(samples, split.train, how)
-
-    def pick(idx):
-        return [a[idx] for a in inputs] if len(inputs) > 1 else inputs[0][idx]
-
-    codes = samples.codes
     batch_size = int(fit_params.get("batch_size", 32))
     model = build(n_classes)
     callbacks = []
@@ -104,13 +177,33 @@ def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: i
     if every > 0:
         callbacks.append(EpochProgress(label or split.name, every=every, log=logger))
     patience = fit_params.get("early_stopping_patience")
-    validation = (pick(split.val), codes[split.val]) if len(split.val) else None
-    if patience and validation is not None:
+    if patience and len(split.val):
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=int(patience), restore_best_weights=True))
+    fit_args = dict(epochs=int(fit_params.get("epochs", 10)), callbacks=callbacks,
+                    verbose=int(fit_params.get("verbose", 0)))
+    if any(_memory_mapped(a) for a in samples.input_list):
+        # a full corpus's tensors (memory-mapped by load_segment_samples): stream batches
+        stats = [training_statistics(a, split.train, mode) for a, mode in zip(samples.input_list, how)]
+
+        def batches(rows, shuffle=False):
+            return streamed_batches(samples, rows, stats, batch_size, shuffle, seed + k)
+
+        validation = batches(split.val) if len(split.val) else None
+        history = model.fit(batches(split.train, shuffle=True), validation_data=validation, **fit_args)
+        # predicted in ascending row order: put them back in split.test's order
+        proba = np.asarray(model.predict(batches(split.test), verbose=0))[np.argsort(np.argsort(split.test))]
+        return SplitPrediction(test_proba=proba, model=model, history=history.history)
+
+    inputs = standardise(samples, split.train, how)
+
+    def pick(idx):
+        return [a[idx] for a in inputs] if len(inputs) > 1 else inputs[0][idx]
+
+    codes = samples.codes
+    validation = (pick(split.val), codes[split.val]) if len(split.val) else None
     history = model.fit(pick(split.train), codes[split.train], validation_data=validation,
-                        epochs=int(fit_params.get("epochs", 10)), batch_size=batch_size,
-                        callbacks=callbacks, verbose=int(fit_params.get("verbose", 0)))
+                        batch_size=batch_size, **fit_args)
     proba = np.asarray(model.predict(pick(split.test), verbose=0, batch_size=batch_size))
     return SplitPrediction(test_proba=proba, model=model, history=history.history)
 
