@@ -25,6 +25,8 @@ PIECES=${REHEARSAL_PIECES:-"ingest feature_selection audio_models_30s:audio_mode
   image_models:image_models.vgg16 image_models:image_models.alexnet image_models
   multimodal embeddings pm25_forecast reporting"}
 TIME=/usr/bin/time
+# Kedro's rich console wraps a log file at 80 columns unless told wider
+export COLUMNS=${COLUMNS:-160}
 
 # Its own Kedro project root: the project's conf and code, its own data/, mlflow.db and logs,
 # so the synthetic corpus never mixes with real data (Kedro resolves catalog paths against

@@ -209,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     extra = ["--env", args.env] if args.env else []
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("COLUMNS", "160")   # the pieces' logs: rich wraps files at 80 columns otherwise
     start = time.monotonic()
     results = run_pieces(pieces, args.jobs, args.log_dir,
                          lambda piece: [args.kedro, "run", *piece.arguments(), *extra])

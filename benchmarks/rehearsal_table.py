@@ -1,0 +1,158 @@
+"""The rehearsal's measured table (docs/scale.md) from its logs: one row per piece (wall time,
+user+sys CPU, peak RSS, from rehearsal.log's end lines) and one per model node inside it (its
+wall time from hooks.NodeTimingHook's "node ... took" line, its splits and the epochs its fits
+ran, from the progress lines of models.progress).
+
+    python benchmarks/rehearsal_table.py                     # data/rehearsal
+    python benchmarks/rehearsal_table.py /big/disk/rehearsal --format csv
+
+Reads the logs only (works while a later piece is still running). Kedro's rich console wraps
+long lines at 80 columns; records are joined back before they are matched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+END = re.compile(r"^(?P<stamp>\S+) end (?P<piece>\S+) rc=(?P<rc>-?\d+) wall=(?P<wall>\S+) "
+                 r"user\+sys=(?P<cpu>\d+)s peak_rss=(?P<rss>\d+)MB")
+START = re.compile(r"^(?P<stamp>\S+) start (?P<piece>[^\s:]+(?::\S+)?): ")
+RECORD = re.compile(r"^(\[[^\]]*\])?\s*(INFO|WARNING|ERROR|DEBUG)\s+")
+LOCATION = re.compile(r"\s+[\w.]+\.py:\d+$")
+TOOK = re.compile(r"^node(?P<node>\S+?)took(?P<seconds>[\d.]+)s")   # matched with spaces removed
+DONE = re.compile(r"^(?P<model>[\w.]+) \[(?P<features>[^\]]+)\]: (?P<k>\d+)/(?P<n>\d+) done \((?P<protocol>\w+) ")
+DONE_EPOCHS = re.compile(r", (?P<epochs>\d+) epochs, ")
+EPOCH = re.compile(r"epoch (?P<e>\d+)/(?P<cap>\d+)")
+TRIAL = re.compile(r"^tuned MLP trials: \d+/\d+ done \(trial .*?, (?P<epochs>\d+) epochs,")
+
+
+def wall_seconds(text: str) -> float:
+    """``1:02:03.5`` / ``5:04.72`` (time -v) -> seconds."""
+    parts = [float(p) for p in text.split(":")]
+    return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+
+
+def records(lines) -> list[str]:
+    """Log records with rich's wrapped continuation lines joined back (no location column)."""
+    out: list[str] = []
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if RECORD.match(line) and len(line) - len(line.lstrip()) < 25:
+            out.append(LOCATION.sub("", RECORD.sub("", line, count=1)).strip())
+        elif out and line.startswith(" " * 28):
+            piece = LOCATION.sub("", line.strip())
+            # a word rich broke mid-way has no space at the break; one it wrapped at a space does
+            out[-1] += ("" if out[-1].endswith(("_", ".", "/")) or piece[:1] in "._/" else " ") + piece
+    return out
+
+
+def models_in(log: Path) -> dict[str, dict]:
+    """Per model node of a piece's log: seconds, splits per protocol, epochs of each fit."""
+    found: dict[str, dict] = {}
+    epochs_seen, trials = 0, []
+    splits: dict[str, dict[str, int]] = defaultdict(dict)
+    fits: dict[str, list[int]] = defaultdict(list)
+    trial_epochs: dict[str, list[int]] = defaultdict(list)
+    for rec in records(log.open(errors="replace")):
+        text = re.sub(r"\s+", " ", rec)
+        for m in EPOCH.finditer(text):
+            epochs_seen = max(epochs_seen, int(m.group("e")))
+        if m := TRIAL.match(text):
+            trials.append(int(m.group("epochs")))
+        if m := DONE.match(text):
+            key = m.group("model")
+            splits[key][m.group("protocol")] = splits[key].get(m.group("protocol"), 0) + 1
+            e = DONE_EPOCHS.search(text)
+            epochs = int(e.group("epochs")) if e else epochs_seen
+            if epochs:
+                fits[key].append(epochs)
+            if trials:
+                trial_epochs[key] += trials
+            epochs_seen, trials = 0, []
+        if m := TOOK.match(text.replace(" ", "")):   # node names hold no spaces; rich may break them
+            node = m.group("node")
+            namespace = node.rsplit(".", 1)[0]
+            model = namespace.split(".")[-1]
+            found[node] = {"node": node, "model": model, "seconds": float(m.group("seconds")),
+                           "splits": dict(splits.pop(model, {})), "epochs": fits.pop(model, []),
+                           "trial_epochs": trial_epochs.pop(model, [])}
+    return found
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else (f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s")
+
+
+def _epochs(values: list[int]) -> str:
+    if not values:
+        return "-"
+    return f"{min(values)}-{max(values)} (mean {sum(values) / len(values):.0f})" if min(values) != max(values) else str(values[0])
+
+
+def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
+    rows = []
+    log = root / "logs" / "rehearsal.log"
+    if not log.exists():
+        raise SystemExit(f"{log} does not exist: run `make rehearsal` first")
+    lines = log.read_text().splitlines()
+    ends = [m.groupdict() for line in lines if (m := END.match(line))]
+    latest: dict[str, list] = {}
+    for end in ends:        # a resumed piece: every run is listed, the last one without a suffix
+        latest.setdefault(end["piece"], []).append(end)
+    if lines and (m := START.match(lines[-1])) and m.group("piece") not in latest:
+        latest[m.group("piece")] = []     # still running: its finished model nodes only
+    for piece, runs in latest.items():
+        for n, end in enumerate(runs):
+            rows.append({"piece": piece + ("" if n == len(runs) - 1 else f" (run {n + 1} of {len(runs)})"),
+                         "model": "(whole piece)", "wall": _duration(wall_seconds(end["wall"])),
+                         "wall_s": wall_seconds(end["wall"]), "cpu_s": int(end["cpu"]),
+                         "peak_rss_mb": int(end["rss"]), "splits": "", "epochs": "", "rc": int(end["rc"])})
+        piece_log = root / "logs" / f"{piece.replace(':', '__').replace(',', '__')}.log"
+        if piece_log.exists():
+            for node in models_in(piece_log).values():
+                if node["seconds"] < min_seconds:
+                    continue
+                splits = "+".join(str(v) for v in node["splits"].values()) or ""
+                epochs = _epochs(node["epochs"])
+                if node["trial_epochs"]:
+                    epochs += f"; {len(node['trial_epochs'])} trials, {sum(node['trial_epochs'])} epochs"
+                rows.append({"piece": piece, "model": node["node"], "wall": _duration(node["seconds"]),
+                             "wall_s": node["seconds"], "cpu_s": "", "peak_rss_mb": "", "splits": splits,
+                             "epochs": epochs, "rc": ""})
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", nargs="?", default="data/rehearsal", type=Path)
+    parser.add_argument("--format", choices=["markdown", "csv"], default="markdown")
+    parser.add_argument("--min-seconds", type=float, default=5.0, help="leave out faster nodes")
+    args = parser.parse_args(argv)
+    rows = table(args.root, args.min_seconds)
+    if args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["piece"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return 0
+    print("| piece | model node | wall | user+sys CPU | peak RSS | splits | epochs run per fit |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        cpu = f"{r['cpu_s']} s" if r["cpu_s"] != "" else ""
+        rss = f"{r['peak_rss_mb']} MB" if r["peak_rss_mb"] != "" else ""
+        wall = f"**{r['wall']}**" if r["model"] == "(whole piece)" else r["wall"]
+        print(f"| {r['piece']} | {r['model']} | {wall} | {cpu} | {rss} | {r['splits']} | {r['epochs']} |")
+    total = sum(r["wall_s"] for r in rows if r["model"] == "(whole piece)")
+    print(f"\nPieces so far: {_duration(total)} of wall time in all.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

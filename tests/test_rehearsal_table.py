@@ -1,0 +1,60 @@
+"""benchmarks/rehearsal_table.py reads the rehearsal's logs back: the pieces' end lines, and per
+model node its wall time, splits and the epochs each fit ran, through rich's wrapped lines."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("rehearsal_table", ROOT / "benchmarks" / "rehearsal_table.py")
+rehearsal_table = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rehearsal_table)
+
+# as Kedro's rich console writes them to a file: 80 columns, the location column on the right
+PIECE_LOG = """\
+[12/01/26 15:20:02] INFO     MLP mlp epoch 18/100: loss 0.04987    progress.py:88
+                             accuracy 0.9875 val_loss 0.4136
+                    INFO     MLP mlp stopped after epoch 18/100   progress.py:82
+                             (early stopping) in 2.8 s
+                    INFO     mlp_nadam3 [30s]: 1/6 done (holdout progress.py:123
+                             holdout_0, 3.0 s) | 3.0 s elapsed,
+                             ETA 15 s
+                    INFO     MLP mlp epoch 25/100: loss 0.04904    progress.py:88
+                    INFO     MLP mlp epoch 29/100: loss 0.0291     progress.py:88
+                    INFO     MLP mlp stopped after epoch 29/100   progress.py:82
+                    INFO     mlp_nadam3 [30s]: 2/6 done           progress.py:123
+                             (fault_filtered fault_filtered, 3.2
+                             s) | 6.2 s elapsed, ETA 0 s
+                    INFO     node                                   hooks.py:106
+                             audio_models_30s.mlp_nadam3.evaluate
+                             took 17.3 s
+                    INFO     cnn_mel [mel_3s]: 1/1 done (holdout  progress.py:123
+                             holdout_0, 7 epochs, 8 min 10 s) |
+                             8 min 10 s elapsed, ETA 0 s
+                    INFO     node                                   hooks.py:106
+                             image_models.cnn_mel.train_and_sco
+                             re took 490.0 s
+"""
+
+
+def test_pieces_and_model_nodes_come_back_from_the_logs(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "rehearsal.log").write_text(
+        "2026-12-01T15:17:46Z start audio_models_30s:audio_models_30s: kedro run --env gtzan [code: x]\n"
+        "2026-12-01T15:40:00Z end audio_models_30s:audio_models_30s rc=0 wall=1:02:03.5 user+sys=2000s peak_rss=1234MB\n"
+        "2026-12-01T15:40:00Z start image_models:image_models.cnn_mel: kedro run --env gtzan [code: x]\n")
+    (logs / "audio_models_30s__audio_models_30s.log").write_text(PIECE_LOG)
+    (logs / "image_models__image_models.cnn_mel.log").write_text(PIECE_LOG)
+    rows = rehearsal_table.table(tmp_path)
+    whole = [r for r in rows if r["model"] == "(whole piece)"]
+    assert [(r["piece"], r["wall_s"], r["cpu_s"], r["peak_rss_mb"]) for r in whole] == [
+        ("audio_models_30s:audio_models_30s", 3723.5, 2000, 1234)]
+    nodes = {r["model"]: r for r in rows if r["model"] != "(whole piece)" and r["piece"].startswith("audio")}
+    nadam = nodes["audio_models_30s.mlp_nadam3.evaluate"]
+    assert nadam["wall_s"] == 17.3 and nadam["splits"] == "1+1" and nadam["epochs"] == "18-29 (mean 24)"
+    # the still-running piece lists its finished nodes; a word broken mid-way is joined back
+    running = {r["model"]: r for r in rows if r["piece"] == "image_models:image_models.cnn_mel"}
+    assert running["image_models.cnn_mel.train_and_score"]["epochs"] == "7"
+    assert running["image_models.cnn_mel.train_and_score"]["wall_s"] == 490.0
