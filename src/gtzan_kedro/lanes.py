@@ -5,8 +5,9 @@ as soon as the pieces it reads from have finished, up to ``--jobs`` at once in s
     python -m gtzan_kedro.lanes --jobs 1        # one after the other (a sequential run, piece-wise)
     python -m gtzan_kedro.lanes --skip embeddings --env local
 
-Why processes, not Kedro's ParallelRunner or ThreadRunner: ParallelRunner's workers run no node
-hooks (the per-model MLflow runs of hooks.ModelTrackingHook would be lost), and threads would
+Why processes, not Kedro's ParallelRunner or ThreadRunner: Kedro documents that ParallelRunner
+"will not execute `node` and `dataset` hooks", and kedro-mlflow's parent run lives in the main
+process, so the per-model MLflow runs of hooks.ModelTrackingHook would be lost; threads would
 share Keras' global seeds and MLflow's run stack. Small Keras fits keep about one core busy, so
 two processes use both. Each piece is its own Kedro run with its own kedro-mlflow parent run;
 the outputs are those of a sequential `kedro run`: every piece reads only what the pieces it
