@@ -13,7 +13,8 @@ import yaml
 CONF = Path(__file__).resolve().parents[1] / "conf"
 # the only files conf/gpu changes (conf/gpu/README.md's table), and the only keys in them
 GPU_ONLY = {"parameters_runtime.yml"}
-CHANGED = {"parameters_image_models.yml", "parameters_multimodal.yml", "parameters_audio_models.yml"}
+CHANGED = {"parameters_image_models.yml", "parameters_multimodal.yml", "parameters_audio_models.yml",
+           "parameters_embeddings.yml"}
 
 
 def _yaml(path: Path) -> dict:
@@ -69,6 +70,9 @@ def test_gpu_changes_only_holdouts_epochs_and_transfer_mode():
     am = [_without(_yaml(CONF / env / "parameters_audio_models.yml"),
                    [("audio_models", "evaluation", "n_splits")]) for env in ("gtzan", "gpu")]
     assert am[0] == am[1]
+    probes = [_without(_yaml(CONF / env / "parameters_embeddings.yml"),
+                       [("embedding_probes", "evaluation", "n_splits")]) for env in ("gtzan", "gpu")]
+    assert probes[0] == probes[1]
 
 
 def test_cpu_profile_cuts_are_the_documented_ones_and_gpu_restores_them():
@@ -84,6 +88,9 @@ def test_cpu_profile_cuts_are_the_documented_ones_and_gpu_restores_them():
             assert spec["fit"]["epochs"] <= gpu["models"][name]["fit"]["epochs"], name
     assert _yaml(CONF / "gtzan" / "parameters_audio_models.yml")["audio_models"]["evaluation"][
         "n_leaky"] == 3
+    for env, holdouts in (("gtzan", 5), ("gpu", 10)):
+        assert _yaml(CONF / env / "parameters_embeddings.yml")["embedding_probes"]["evaluation"][
+            "n_splits"] == holdouts
     assert _yaml(CONF / "gpu" / "parameters_runtime.yml")["runtime"]["mixed_precision"] is True
     assert _yaml(CONF / "base" / "parameters_runtime.yml")["runtime"]["mixed_precision"] is False
 
