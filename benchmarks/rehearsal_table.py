@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import datetime, timezone
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -101,21 +102,40 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
     if not log.exists():
         raise SystemExit(f"{log} does not exist: run `make rehearsal` first")
     lines = log.read_text().splitlines()
-    ends = [m.groupdict() for line in lines if (m := END.match(line))]
-    latest: dict[str, list] = {}
-    for end in ends:        # a resumed piece: every run is listed, the last one without a suffix
-        latest.setdefault(end["piece"], []).append(end)
-    if lines and (m := START.match(lines[-1])) and m.group("piece") not in latest:
-        latest[m.group("piece")] = []     # still running: its finished model nodes only
-    for piece, runs in latest.items():
-        for n, end in enumerate(runs):
-            rows.append({"piece": piece + ("" if n == len(runs) - 1 else f" (run {n + 1} of {len(runs)})"),
-                         "model": "(whole piece)", "wall": _duration(wall_seconds(end["wall"])),
-                         "wall_s": wall_seconds(end["wall"]), "cpu_s": int(end["cpu"]),
-                         "peak_rss_mb": int(end["rss"]), "splits": "", "epochs": "", "rc": int(end["rc"])})
-        piece_log = root / "logs" / f"{piece.replace(':', '__').replace(',', '__')}.log"
-        if piece_log.exists():
-            for node in models_in(piece_log).values():
+    runs: dict[str, list[dict | None]] = {}   # per piece, in order: its end line, or None
+    for line in lines:
+        if m := START.match(line):
+            runs.setdefault(m.group("piece"), []).append({"start": m.group("stamp")})
+        elif (m := END.match(line)) and runs.get(m.group("piece")):
+            runs[m.group("piece")][-1].update(m.groupdict())
+    for piece, piece_runs in runs.items():
+        stem = piece.replace(":", "__").replace(",", "__")
+        for n, run in enumerate(piece_runs):
+            label = piece + ("" if len(piece_runs) == 1 else f" (run {n + 1} of {len(piece_runs)})")
+            if "wall" in run:
+                rows.append({"piece": label, "model": "(whole piece)", "wall": _duration(wall_seconds(run["wall"])),
+                             "wall_s": wall_seconds(run["wall"]), "cpu_s": int(run["cpu"]),
+                             "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"])})
+                continue
+            # no end line: still running (the last line of the log) or stopped; its wall time
+            # until its log was last written
+            run_log = root / "logs" / (f"{stem}.log" if n == len(piece_runs) - 1 else f"{stem}.run{n + 1}.log")
+            running = lines[-1].startswith(f"{run['start']} start {piece}:")
+            if run_log.exists():
+                started = datetime.strptime(run["start"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+                seconds = run_log.stat().st_mtime - started.timestamp()
+                rows.append({"piece": label, "model": "(running)" if running else "(stopped: no end line)",
+                             "wall": f"{_duration(seconds)} so far" if running else f">= {_duration(seconds)}",
+                             "wall_s": seconds, "cpu_s": "", "peak_rss_mb": "", "splits": "", "epochs": "",
+                             "rc": ""})
+        # earlier runs of a resumed piece (scripts/rehearsal.sh keeps them as <piece>.run<k>.log)
+        # and the latest; a model node counted once, from the run that finished it
+        logs = sorted((root / "logs").glob(f"{stem}.run*.log")) + [root / "logs" / f"{stem}.log"]
+        nodes: dict[str, dict] = {}
+        for piece_log in (p for p in logs if p.exists()):
+            nodes.update(models_in(piece_log))
+        if nodes:
+            for node in nodes.values():
                 if node["seconds"] < min_seconds:
                     continue
                 splits = "+".join(str(v) for v in node["splits"].values()) or ""
@@ -147,10 +167,10 @@ def main(argv=None) -> int:
     for r in rows:
         cpu = f"{r['cpu_s']} s" if r["cpu_s"] != "" else ""
         rss = f"{r['peak_rss_mb']} MB" if r["peak_rss_mb"] != "" else ""
-        wall = f"**{r['wall']}**" if r["model"] == "(whole piece)" else r["wall"]
+        wall = f"**{r['wall']}**" if r["model"].startswith("(") else r["wall"]
         print(f"| {r['piece']} | {r['model']} | {wall} | {cpu} | {rss} | {r['splits']} | {r['epochs']} |")
     # sample_data writes the synthetic corpus: a real run starts from real files
-    total = sum(r["wall_s"] for r in rows if r["model"] == "(whole piece)" and r["piece"] != "sample_data")
+    total = sum(r["wall_s"] for r in rows if r["model"].startswith("(") and r["piece"] != "sample_data")
     print(f"\nPieces so far, sample_data (the synthetic corpus) left out: {_duration(total)} of wall time.")
     return 0
 

@@ -46,6 +46,13 @@ stamp() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 run_piece() {  # name, then kedro run arguments
   local name=$1; shift
   local file=${name//[:,]/__}
+  # a piece stopped before its end line (killed, session over) keeps its log: its finished
+  # models' "took" lines still count (benchmarks/rehearsal_table.py reads <piece>.run<k>.log too)
+  if [ -f "logs/$file.log" ]; then
+    local k=1
+    while [ -f "logs/$file.run$k.log" ]; do k=$((k + 1)); done
+    mv "logs/$file.log" "logs/$file.run$k.log"
+  fi
   echo "$(stamp) start $name: kedro run $* [code: $CODE]" | tee -a "$LOG"
   $TIME -v -o "logs/$file.time" "$KEDRO" run "$@" > "logs/$file.log" 2>&1
   local rc=$?

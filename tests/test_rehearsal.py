@@ -78,3 +78,12 @@ def test_catalog_paths_stay_in_the_rehearsal_root(tmp_path: Path) -> None:
     paths = [line for line in out.stdout.splitlines() if line.startswith("/")]
     assert len(paths) >= 4
     assert all(path.startswith(str(root / "data")) for path in paths), paths
+
+
+def test_a_rerun_keeps_the_earlier_runs_log(tmp_path: Path) -> None:
+    _rehearse(tmp_path, "ingest")
+    (tmp_path / "rehearsal" / "logs" / "ingest.log").write_text("first run's models\n")
+    _rehearse(tmp_path, "ingest")
+    logs = tmp_path / "rehearsal" / "logs"
+    assert (logs / "ingest.run1.log").read_text() == "first run's models\n"
+    assert (logs / "ingest.log").exists() and not (logs / "ingest.run2.log").exists()

@@ -58,3 +58,21 @@ def test_pieces_and_model_nodes_come_back_from_the_logs(tmp_path):
     running = {r["model"]: r for r in rows if r["piece"] == "image_models:image_models.cnn_mel"}
     assert running["image_models.cnn_mel.train_and_score"]["epochs"] == "7"
     assert running["image_models.cnn_mel.train_and_score"]["wall_s"] == 490.0
+
+
+def test_a_stopped_then_resumed_piece_keeps_both_runs_models(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "rehearsal.log").write_text(
+        "2026-12-01T15:00:00Z start audio_models_3s:audio_models_3s: kedro run [code: x]\n"
+        "2026-12-02T09:00:00Z start audio_models_3s:audio_models_3s: kedro run [code: y]\n"
+        "2026-12-02T09:30:00Z end audio_models_3s:audio_models_3s rc=0 wall=30:00.00 user+sys=3000s peak_rss=2000MB\n")
+    took = ("                    INFO     node                                   hooks.py:106\n"
+            "                             audio_models_3s.{model}.evaluate\n"
+            "                             took {seconds} s\n")
+    (logs / "audio_models_3s__audio_models_3s.run1.log").write_text(took.format(model="svm", seconds="600.0"))
+    (logs / "audio_models_3s__audio_models_3s.log").write_text(took.format(model="mlp_tuned", seconds="1500.0"))
+    rows = rehearsal_table.table(tmp_path, min_seconds=1)
+    assert [r["model"] for r in rows] == ["(stopped: no end line)", "(whole piece)",
+                                          "audio_models_3s.svm.evaluate", "audio_models_3s.mlp_tuned.evaluate"]
+    assert rows[0]["piece"].endswith("(run 1 of 2)") and rows[1]["wall_s"] == 1800.0
