@@ -19,6 +19,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from gtzan_kedro.durations import format_duration
+
 END = re.compile(r"^(?P<stamp>\S+) end (?P<piece>\S+) rc=(?P<rc>-?\d+) wall=(?P<wall>\S+) "
                  r"user\+sys=(?P<cpu>\d+)s peak_rss=(?P<rss>\d+)MB")
 START = re.compile(r"^(?P<stamp>\S+) start (?P<piece>[^\s:]+(?::\S+)?): ")
@@ -84,12 +86,6 @@ def models_in(log: Path) -> dict[str, dict]:
     return found
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else (f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s")
-
-
 def _epochs(values: list[int]) -> str:
     if not values:
         return "-"
@@ -113,7 +109,7 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
         for n, run in enumerate(piece_runs):
             label = piece + ("" if len(piece_runs) == 1 else f" (run {n + 1} of {len(piece_runs)})")
             if "wall" in run:
-                rows.append({"piece": label, "model": "(whole piece)", "wall": _duration(wall_seconds(run["wall"])),
+                rows.append({"piece": label, "model": "(whole piece)", "wall": format_duration(wall_seconds(run["wall"])),
                              "wall_s": wall_seconds(run["wall"]), "cpu_s": int(run["cpu"]),
                              "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"])})
                 continue
@@ -125,7 +121,7 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
                 started = datetime.strptime(run["start"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
                 seconds = run_log.stat().st_mtime - started.timestamp()
                 rows.append({"piece": label, "model": "(running)" if running else "(stopped: no end line)",
-                             "wall": f"{_duration(seconds)} so far" if running else f">= {_duration(seconds)}",
+                             "wall": f"{format_duration(seconds)} so far" if running else f">= {format_duration(seconds)}",
                              "wall_s": seconds, "cpu_s": "", "peak_rss_mb": "", "splits": "", "epochs": "",
                              "rc": ""})
         # earlier runs of a resumed piece (scripts/rehearsal.sh keeps them as <piece>.run<k>.log)
@@ -142,7 +138,7 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
                 epochs = _epochs(node["epochs"])
                 if node["trial_epochs"]:
                     epochs += f"; {len(node['trial_epochs'])} trials, {sum(node['trial_epochs'])} epochs"
-                rows.append({"piece": piece, "model": node["node"], "wall": _duration(node["seconds"]),
+                rows.append({"piece": piece, "model": node["node"], "wall": format_duration(node["seconds"]),
                              "wall_s": node["seconds"], "cpu_s": "", "peak_rss_mb": "", "splits": splits,
                              "epochs": epochs, "rc": ""})
     return rows
@@ -171,7 +167,7 @@ def main(argv=None) -> int:
         print(f"| {r['piece']} | {r['model']} | {wall} | {cpu} | {rss} | {r['splits']} | {r['epochs']} |")
     # sample_data writes the synthetic corpus: a real run starts from real files
     total = sum(r["wall_s"] for r in rows if r["model"].startswith("(") and r["piece"] != "sample_data")
-    print(f"\nPieces so far, sample_data (the synthetic corpus) left out: {_duration(total)} of wall time.")
+    print(f"\nPieces so far, sample_data (the synthetic corpus) left out: {format_duration(total)} of wall time.")
     return 0
 
 

@@ -38,16 +38,24 @@ PIECE_LOG = """\
 """
 
 
-def test_pieces_and_model_nodes_come_back_from_the_logs(tmp_path):
+def _rehearsal_root(tmp_path, rehearsal_log: str, piece_logs: dict[str, str]):
+    """A rehearsal root holding rehearsal.log and the named piece logs."""
     logs = tmp_path / "logs"
     logs.mkdir()
-    (logs / "rehearsal.log").write_text(
+    (logs / "rehearsal.log").write_text(rehearsal_log)
+    for name, text in piece_logs.items():
+        (logs / name).write_text(text)
+    return tmp_path
+
+
+def test_pieces_and_model_nodes_come_back_from_the_logs(tmp_path):
+    root = _rehearsal_root(
+        tmp_path,
         "2026-12-01T15:17:46Z start audio_models_30s:audio_models_30s: kedro run --env gtzan [code: x]\n"
         "2026-12-01T15:40:00Z end audio_models_30s:audio_models_30s rc=0 wall=1:02:03.5 user+sys=2000s peak_rss=1234MB\n"
-        "2026-12-01T15:40:00Z start image_models:image_models.cnn_mel: kedro run --env gtzan [code: x]\n")
-    (logs / "audio_models_30s__audio_models_30s.log").write_text(PIECE_LOG)
-    (logs / "image_models__image_models.cnn_mel.log").write_text(PIECE_LOG)
-    rows = rehearsal_table.table(tmp_path)
+        "2026-12-01T15:40:00Z start image_models:image_models.cnn_mel: kedro run --env gtzan [code: x]\n",
+        {"audio_models_30s__audio_models_30s.log": PIECE_LOG, "image_models__image_models.cnn_mel.log": PIECE_LOG})
+    rows = rehearsal_table.table(root)
     whole = [r for r in rows if r["model"] == "(whole piece)"]
     assert [(r["piece"], r["wall_s"], r["cpu_s"], r["peak_rss_mb"]) for r in whole] == [
         ("audio_models_30s:audio_models_30s", 3723.5, 2000, 1234)]
@@ -61,18 +69,17 @@ def test_pieces_and_model_nodes_come_back_from_the_logs(tmp_path):
 
 
 def test_a_stopped_then_resumed_piece_keeps_both_runs_models(tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    (logs / "rehearsal.log").write_text(
-        "2026-12-01T15:00:00Z start audio_models_3s:audio_models_3s: kedro run [code: x]\n"
-        "2026-12-02T09:00:00Z start audio_models_3s:audio_models_3s: kedro run [code: y]\n"
-        "2026-12-02T09:30:00Z end audio_models_3s:audio_models_3s rc=0 wall=30:00.00 user+sys=3000s peak_rss=2000MB\n")
     took = ("                    INFO     node                                   hooks.py:106\n"
             "                             audio_models_3s.{model}.evaluate\n"
             "                             took {seconds} s\n")
-    (logs / "audio_models_3s__audio_models_3s.run1.log").write_text(took.format(model="svm", seconds="600.0"))
-    (logs / "audio_models_3s__audio_models_3s.log").write_text(took.format(model="mlp_tuned", seconds="1500.0"))
-    rows = rehearsal_table.table(tmp_path, min_seconds=1)
+    root = _rehearsal_root(
+        tmp_path,
+        "2026-12-01T15:00:00Z start audio_models_3s:audio_models_3s: kedro run [code: x]\n"
+        "2026-12-02T09:00:00Z start audio_models_3s:audio_models_3s: kedro run [code: y]\n"
+        "2026-12-02T09:30:00Z end audio_models_3s:audio_models_3s rc=0 wall=30:00.00 user+sys=3000s peak_rss=2000MB\n",
+        {"audio_models_3s__audio_models_3s.run1.log": took.format(model="svm", seconds="600.0"),
+         "audio_models_3s__audio_models_3s.log": took.format(model="mlp_tuned", seconds="1500.0")})
+    rows = rehearsal_table.table(root, min_seconds=1)
     assert [r["model"] for r in rows] == ["(stopped: no end line)", "(whole piece)",
                                           "audio_models_3s.svm.evaluate", "audio_models_3s.mlp_tuned.evaluate"]
     assert rows[0]["piece"].endswith("(run 1 of 2)") and rows[1]["wall_s"] == 1800.0

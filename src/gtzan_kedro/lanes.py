@@ -33,6 +33,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gtzan_kedro.durations import format_duration
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -77,11 +79,6 @@ PIECES: tuple[Piece, ...] = (
 )
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s"
-
-
 @dataclass
 class PieceResult:
     name: str
@@ -111,7 +108,7 @@ def run_piece(name: str, command: list[str], log_dir: Path, say: Callable[[str],
         proc.returncode = returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - start
     cpu, peak_mb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-    cost = f"{_duration(seconds)} ({cpu:.0f} CPU-s, peak RSS {peak_mb:.0f} MB)"
+    cost = f"{format_duration(seconds)} ({cpu:.0f} CPU-s, peak RSS {peak_mb:.0f} MB)"
     if returncode == 0:
         say(f"done  {name} in {cost}")
     else:
@@ -144,7 +141,7 @@ def run_pieces(pieces: Sequence[Piece], jobs: int, log_dir: Path, command_for: C
 
     def locked_say(text: str) -> None:
         with lock:
-            say(f"[{_duration(time.monotonic() - start):>12}] {text}")
+            say(f"[{format_duration(time.monotonic() - start):>12}] {text}")
 
     pending = list(pieces)
     ok: set[str] = set()
@@ -217,8 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok = len(results) == len(pieces) and all(r.returncode == 0 for r in results)
     _write_summary(args.log_dir / "pieces.csv", results)
     slowest = sorted(results, key=lambda r: -r.seconds)[:3]
-    print(f"{'all' if ok else 'NOT all'} pieces succeeded: {_duration(time.monotonic() - start)} wall with "
-          f"--jobs {args.jobs}; slowest: " + ", ".join(f"{r.name} {_duration(r.seconds)}" for r in slowest)
+    print(f"{'all' if ok else 'NOT all'} pieces succeeded: {format_duration(time.monotonic() - start)} wall with "
+          f"--jobs {args.jobs}; slowest: " + ", ".join(f"{r.name} {format_duration(r.seconds)}" for r in slowest)
           + f"; logs in {args.log_dir}")
     return 0 if ok else 1
 

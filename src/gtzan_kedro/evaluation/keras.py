@@ -4,6 +4,7 @@ image_models and multimodal pipelines. Returns what they persist; logs nothing t
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +100,9 @@ def training_statistics(arr: np.ndarray, train: np.ndarray, mode: str) -> tuple[
     return mean.astype(np.float32), (std + 1e-6).astype(np.float32)
 
 
+@functools.cache
 def _keras_pydataset():
+    """The PyDataset class, defined once (Keras is imported on first use)."""
     import keras
 
     class StandardisedBatches(keras.utils.PyDataset):
