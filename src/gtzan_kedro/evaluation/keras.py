@@ -56,11 +56,17 @@ def protocol_splits(samples: SampleSet, protocol: str, params: dict[str, Any],
         return []
 
 
+def _check_mode(mode: str) -> None:
+    if mode not in ("scalar", "column", "none"):
+        raise ValueError(f"standardise must be scalar, column or none, got {mode!r}")
+
+
 def standardise(samples: SampleSet, train: np.ndarray, how: list[str]) -> list[np.ndarray]:
     """Scale each input with statistics of the training samples only: 'scalar' (one mean and
     std), 'column' (per feature, for tabular inputs) or 'none'."""
     scaled = []
     for arr, mode in zip(samples.input_list, how):
+        _check_mode(mode)
         arr = np.asarray(arr, dtype=np.float32)
         if mode == "scalar":
             ref = arr[train]
@@ -68,8 +74,6 @@ def standardise(samples: SampleSet, train: np.ndarray, how: list[str]) -> list[n
         elif mode == "column":
             ref = arr[train]
             arr = (arr - ref.mean(axis=0)) / (ref.std(axis=0) + 1e-6)
-        elif mode != "none":
-            raise ValueError(f"standardise must be scalar, column or none, got {mode!r}")
         scaled.append(arr)
     return scaled
 
@@ -81,10 +85,9 @@ def training_statistics(arr: np.ndarray, train: np.ndarray, mode: str) -> tuple[
     """``(offset, scale)`` of :func:`standardise` from the training rows, summed in float64
     over chunks of :data:`STATS_CHUNK` rows so no copy of the training rows is made (for a
     memory-mapped input); None for 'none'."""
+    _check_mode(mode)
     if mode == "none":
         return None
-    if mode not in ("scalar", "column"):
-        raise ValueError(f"standardise must be scalar, column or none, got {mode!r}")
     rows = np.sort(np.asarray(train))
     axis = None if mode == "scalar" else 0
     count, total, squares = 0, 0.0, 0.0
