@@ -47,7 +47,7 @@ def _without(params: dict, paths: list[tuple[str, ...]]) -> dict:
 def _transfer_and_fit_keys(models: dict) -> list[tuple[str, ...]]:
     keys = []
     for name, spec in models.items():
-        keys.append(("image_models", "models", name, "fit"))
+        keys += [("image_models", "models", name, "fit"), ("image_models", "models", name, "evaluation")]
         if "mode" in spec:
             keys += [("image_models", "models", name, "mode"),
                      ("image_models", "models", name, "model", "learning_rate")]
@@ -64,6 +64,7 @@ def test_gpu_changes_only_holdouts_epochs_and_transfer_mode():
         mm = _yaml(CONF / env / "parameters_multimodal.yml")
         mm["multimodal"]["evaluation"].pop("n_holdouts")
         mm["multimodal"]["models"]["multimodal"].pop("fit")
+        mm["multimodal"]["models"]["multimodal"].pop("evaluation", None)
         if env == "gtzan":
             reference = mm
     assert mm == reference
@@ -80,6 +81,16 @@ def test_cpu_profile_cuts_are_the_documented_ones_and_gpu_restores_them():
     gpu = _yaml(CONF / "gpu" / "parameters_image_models.yml")["image_models"]
     assert cpu["evaluation"] == {"n_holdouts": 5, "n_leaky": 3}
     assert gpu["evaluation"]["n_holdouts"] == 10
+    # the segment-tensor models (the costliest fits) get one leaky_segments split on CPU; the
+    # GPU profile keeps the group's 3 for every model
+    assert gpu["evaluation"]["n_leaky"] == 3
+    for name, spec in cpu["models"].items():
+        expected = 1 if name.startswith(("cnn_stft", "cnn_mel", "cnn_mfcc")) else None
+        assert spec.get("evaluation", {}).get("n_leaky") == expected, name
+        assert "evaluation" not in gpu["models"][name], name
+    for env, leaky in (("gtzan", 1), ("gpu", None)):
+        spec = _yaml(CONF / env / "parameters_multimodal.yml")["multimodal"]["models"]["multimodal"]
+        assert spec.get("evaluation", {}).get("n_leaky") == leaky, env
     for name in ("vgg16", "alexnet"):
         assert cpu["models"][name]["mode"] == "frozen" and gpu["models"][name]["mode"] == "finetune"
     for name, spec in cpu["models"].items():  # early stopping everywhere

@@ -39,6 +39,12 @@ class KerasEvaluation:
     fitted_models: dict[str, Any]
 
 
+def model_evaluation(evaluation: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The group's evaluation settings with the model block's own ``evaluation:`` keys over them
+    (e.g. one leaky_segments split for the costliest CNNs on CPU, where the others keep 3)."""
+    return {**evaluation, **(params.get("evaluation") or {})}
+
+
 def protocol_splits(samples: SampleSet, protocol: str, params: dict[str, Any],
                     split_table: pd.DataFrame | None = None) -> list:
     """The shared evaluation splits of ``protocol`` over samples grouped by track; an empty

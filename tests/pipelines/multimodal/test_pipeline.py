@@ -15,13 +15,14 @@ def test_multimodal_pipeline_one_epoch(kedro_project):
 multimodal:
   evaluation: {protocols: [holdout, fault_filtered], n_holdouts: 1}
   models:
-    multimodal: {on_mismatch: error, fit: {epochs: 1, log_model: false}}
+    multimodal: {on_mismatch: error, evaluation: {n_holdouts: 2}, fit: {epochs: 1, log_model: false}}
 """)
     kedro_project.run("--pipeline", "multimodal")
     reporting = kedro_project.path / "data" / "08_reporting"
     table = pd.read_csv(reporting / "model_comparison.csv")
     assert table.model.unique().tolist() == ["multimodal"]
     assert sorted(table.protocol) == ["fault_filtered", "holdout"]
+    assert table.set_index("protocol").n_splits.to_dict() == {"holdout": 2, "fault_filtered": 1}
     assert table.accuracy_mean.between(0, 1).all()
     assert table.song_accuracy_mean_proba_mean.between(0, 1).all()
     assert (reporting / "confusion_matrices" / "multimodal_holdout.png").stat().st_size > 1000

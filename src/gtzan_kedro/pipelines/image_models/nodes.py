@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from gtzan_kedro.evaluation.keras import KerasEvaluation, evaluate_keras
+from gtzan_kedro.evaluation.keras import KerasEvaluation, evaluate_keras, model_evaluation
 from gtzan_kedro.evaluation.samples import load_image_samples, load_segment_samples
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def train_segment_cnn(
     per song under each protocol; returns comparison rows and confusion matrices."""
     from gtzan_kedro.models.cnn import build_segment_cnn
 
+    evaluation = model_evaluation(evaluation, params)
     samples = load_segment_samples(segment_tensors, params["tensor"], params.get("cmvn_window"),
                                    evaluation.get("max_tracks"))
     shape = samples.input_list[0].shape[1:]
@@ -63,6 +64,7 @@ def train_image_cnn(
     """The reports' baseline CNN on 30-s mel-spectrogram images (one image per track)."""
     from gtzan_kedro.models.cnn import build_image_cnn
 
+    evaluation = model_evaluation(evaluation, params)
     height, width = params["input_size"]
     samples = load_image_samples(images, height, width, valid_tracks, evaluation.get("max_tracks"))
     return _outputs(evaluate_keras(
@@ -122,6 +124,7 @@ def train_transfer_model(
         transfer_builder,
     )
 
+    evaluation = model_evaluation(evaluation, params)
     architecture = params["architecture"]
     source = params.get("image_source", "binned_fft")
     if source not in ("binned_fft", "mel_image"):

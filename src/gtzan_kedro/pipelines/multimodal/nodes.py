@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gtzan_kedro.evaluation.keras import evaluate_keras
+from gtzan_kedro.evaluation.keras import evaluate_keras, model_evaluation
 from gtzan_kedro.evaluation.samples import SampleSet, load_segment_samples
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ def train_multimodal(
     standardised per column and MFCCs by one scalar, on training data."""
     from gtzan_kedro.models.multimodal import build_multimodal
 
+    evaluation = model_evaluation(evaluation, params)
     samples = pair_features_with_tensors(segment_tensors, features_3_sec, params,
                                          evaluation.get("max_tracks"))
     n_features = samples.input_list[0].shape[1]
