@@ -111,7 +111,8 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
             if "wall" in run:
                 rows.append({"piece": label, "model": "(whole piece)", "wall": format_duration(wall_seconds(run["wall"])),
                              "wall_s": wall_seconds(run["wall"]), "cpu_s": int(run["cpu"]),
-                             "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"])})
+                             "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"]),
+                             "lost_s": 0.0})
                 continue
             # no end line: still running (the last line of the log) or stopped; its wall time
             # until its log was last written
@@ -120,10 +121,13 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
             if run_log.exists():
                 started = datetime.strptime(run["start"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
                 seconds = run_log.stat().st_mtime - started.timestamp()
+                # a stopped run's work on the node it was in (and its start-up) is lost: the
+                # resumed run does it again; its finished nodes are kept
+                kept = sum(node["seconds"] for node in models_in(run_log).values())
                 rows.append({"piece": label, "model": "(running)" if running else "(stopped: no end line)",
                              "wall": f"{format_duration(seconds)} so far" if running else f">= {format_duration(seconds)}",
                              "wall_s": seconds, "cpu_s": "", "peak_rss_mb": "", "splits": "", "epochs": "",
-                             "rc": ""})
+                             "rc": "", "lost_s": 0.0 if running else max(seconds - kept, 0.0)})
         # earlier runs of a resumed piece (scripts/rehearsal.sh keeps them as <piece>.run<k>.log)
         # and the latest; a model node counted once, from the run that finished it
         logs = sorted((root / "logs").glob(f"{stem}.run*.log")) + [root / "logs" / f"{stem}.log"]
@@ -140,8 +144,15 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
                     epochs += f"; {len(node['trial_epochs'])} trials, {sum(node['trial_epochs'])} epochs"
                 rows.append({"piece": piece, "model": node["node"], "wall": format_duration(node["seconds"]),
                              "wall_s": node["seconds"], "cpu_s": "", "peak_rss_mb": "", "splits": splits,
-                             "epochs": epochs, "rc": ""})
+                             "epochs": epochs, "rc": "", "lost_s": 0.0})
     return rows
+
+
+def totals(rows: list[dict]) -> tuple[float, float]:
+    """The pieces' wall time and the part of it lost to stopped runs (done again on resume);
+    sample_data, which writes the synthetic corpus, left out (a real run starts from files)."""
+    pieces = [r for r in rows if r["model"].startswith("(") and not r["piece"].startswith("sample_data")]
+    return sum(r["wall_s"] for r in pieces), sum(r["lost_s"] for r in pieces)
 
 
 def main(argv=None) -> int:
@@ -165,9 +176,13 @@ def main(argv=None) -> int:
         rss = f"{r['peak_rss_mb']} MB" if r["peak_rss_mb"] != "" else ""
         wall = f"**{r['wall']}**" if r["model"].startswith("(") else r["wall"]
         print(f"| {r['piece']} | {r['model']} | {wall} | {cpu} | {rss} | {r['splits']} | {r['epochs']} |")
-    # sample_data writes the synthetic corpus: a real run starts from real files
-    total = sum(r["wall_s"] for r in rows if r["model"].startswith("(") and r["piece"] != "sample_data")
-    print(f"\nPieces so far, sample_data (the synthetic corpus) left out: {format_duration(total)} of wall time.")
+    total, lost = totals(rows)
+    print(f"\nPieces so far, sample_data (the synthetic corpus) left out: {format_duration(total)} of wall time", end="")
+    if lost:
+        print(f", of which {format_duration(lost)} was lost to stopped runs (the node each was in when it "
+              f"stopped, done again on resume): {format_duration(total - lost)} without the stops.")
+    else:
+        print(".")
     return 0
 
 

@@ -79,7 +79,15 @@ def test_a_stopped_then_resumed_piece_keeps_both_runs_models(tmp_path):
         "2026-12-02T09:30:00Z end audio_models_3s:audio_models_3s rc=0 wall=30:00.00 user+sys=3000s peak_rss=2000MB\n",
         {"audio_models_3s__audio_models_3s.run1.log": took.format(model="svm", seconds="600.0"),
          "audio_models_3s__audio_models_3s.log": took.format(model="mlp_tuned", seconds="1500.0")})
+    import os
+    from datetime import datetime, timezone
+
+    stopped = datetime(2026, 12, 1, 15, 0, tzinfo=timezone.utc).timestamp() + 1000  # 1000 s in
+    os.utime(root / "logs" / "audio_models_3s__audio_models_3s.run1.log", (stopped, stopped))
     rows = rehearsal_table.table(root, min_seconds=1)
+    # the stopped run's 1000 s: svm (600 s) kept, the other 400 s lost and done again
+    assert rows[0]["wall_s"] == 1000.0 and rows[0]["lost_s"] == 400.0
+    assert rehearsal_table.totals(rows) == (2800.0, 400.0)
     assert [r["model"] for r in rows] == ["(stopped: no end line)", "(whole piece)",
                                           "audio_models_3s.svm.evaluate", "audio_models_3s.mlp_tuned.evaluate"]
     assert rows[0]["piece"].endswith("(run 1 of 2)") and rows[1]["wall_s"] == 1800.0
