@@ -27,7 +27,10 @@ START = re.compile(r"^(?P<stamp>\S+) start (?P<piece>[^\s:]+(?::\S+)?): ")
 RECORD = re.compile(r"^(\[[^\]]*\])?\s*(INFO|WARNING|ERROR|DEBUG)\s+")
 LOCATION = re.compile(r"\s+[\w.]+\.py:\d+$")
 TOOK = re.compile(r"^node(?P<node>\S+?)took(?P<seconds>[\d.]+)s")   # matched with spaces removed
-DONE = re.compile(r"^(?P<model>[\w.]+) \[(?P<features>[^\]]+)\]: (?P<k>\d+)/(?P<n>\d+) done \((?P<protocol>\w+) ")
+# "cnn_mel (mel_3s): 3/9 done (holdout ..."; logs written before progress_label show
+# "mlp_nadam3 [30s]:", or "cnn_mel :" where rich took "[mel_3s]" for markup and dropped it
+DONE = re.compile(r"^(?P<model>[\w.]+) (?:\((?P<features>[^)]+)\)|\[(?P<bracketed>[^\]]+)\])?\s*: "
+                  r"(?P<k>\d+)/(?P<n>\d+) done \((?P<protocol>\w+) ")
 DONE_EPOCHS = re.compile(r", (?P<epochs>\d+) epochs, ")
 EPOCH = re.compile(r"epoch (?P<e>\d+)/(?P<cap>\d+)")
 TRIAL = re.compile(r"^tuned MLP trials: \d+/\d+ done \(trial .*?, (?P<epochs>\d+) epochs,")

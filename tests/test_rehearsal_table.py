@@ -29,12 +29,20 @@ PIECE_LOG = """\
                     INFO     node                                   hooks.py:106
                              audio_models_30s.mlp_nadam3.evaluate
                              took 17.3 s
-                    INFO     cnn_mel [mel_3s]: 1/1 done (holdout  progress.py:123
+                    INFO     cnn_mel (mel_3s): 1/1 done (holdout  progress.py:123
                              holdout_0, 7 epochs, 8 min 10 s) |
                              8 min 10 s elapsed, ETA 0 s
                     INFO     node                                   hooks.py:106
                              image_models.cnn_mel.train_and_sco
                              re took 490.0 s
+                    INFO     cnn_stft : 1/2 done (holdout        progress.py:110
+                             holdout_0, 7 epochs, 7 min 31 s) |
+                             7 min 31 s elapsed, ETA 7 min 31 s
+                    INFO     cnn_stft : 2/2 done (leaky_segments progress.py:110
+                             leaky_0, 5 epochs, 6 min) |
+                    INFO     node                                   hooks.py:106
+                             image_models.cnn_stft.train_and_score
+                             took 900.0 s
 """
 
 
@@ -66,6 +74,9 @@ def test_pieces_and_model_nodes_come_back_from_the_logs(tmp_path):
     running = {r["model"]: r for r in rows if r["piece"] == "image_models:image_models.cnn_mel"}
     assert running["image_models.cnn_mel.train_and_score"]["epochs"] == "7"
     assert running["image_models.cnn_mel.train_and_score"]["wall_s"] == 490.0
+    # a log written before progress_label, where rich dropped "[stft_3s]" as markup
+    stft = running["image_models.cnn_stft.train_and_score"]
+    assert stft["splits"] == "1+1" and stft["epochs"] == "5-7 (mean 6)"
 
 
 def test_a_stopped_then_resumed_piece_keeps_both_runs_models(tmp_path):

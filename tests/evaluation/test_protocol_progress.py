@@ -35,8 +35,8 @@ def test_leaky_segments_gets_n_leaky_splits_and_every_split_logs_progress(caplog
                                 protocols=["holdout", "leaky_segments"], evaluation=evaluation)
     n_splits = dict(zip(result.rows["protocol"], result.rows["n_splits"]))
     assert n_splits == {"holdout": 4, "leaky_segments": 2}
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("logreg [3s]: ")]
-    assert [line.split(" done")[0] for line in lines] == [f"logreg [3s]: {k}/6" for k in range(1, 7)]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("logreg (3s): ")]
+    assert [line.split(" done")[0] for line in lines] == [f"logreg (3s): {k}/6" for k in range(1, 7)]
     assert all("ETA" in line for line in lines) and "leaky_segments leaky_1" in lines[-1]
 
 
@@ -73,5 +73,5 @@ def test_keras_loop_logs_epochs_and_splits(caplog):
     epoch_lines = [m for m in messages if m.startswith("tiny holdout holdout_0 epoch")]
     assert [m.split(":")[0] for m in epoch_lines] == [f"tiny holdout holdout_0 epoch {e}/3"
                                                        for e in (1, 2, 3)]
-    split_lines = [m for m in messages if m.startswith("tiny [toy]: ")]
-    assert len(split_lines) == 2 and split_lines[-1].startswith("tiny [toy]: 2/2 done (holdout")
+    split_lines = [m for m in messages if m.startswith("tiny (toy): ")]
+    assert len(split_lines) == 2 and split_lines[-1].startswith("tiny (toy): 2/2 done (holdout")

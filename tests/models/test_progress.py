@@ -90,3 +90,24 @@ def test_progress_tracker_logs_each_split_with_time_left(caplog):
     assert tracker.done == 2
     line = log_progress("image_models", 3, 12, 90.0)
     assert line == "image_models: 3/12 done | 1 min 30 s elapsed, ETA 4 min 30 s"
+
+
+def test_a_progress_label_survives_kedros_rich_log_handler():
+    """Kedro's RichHandler renders messages as rich markup: ``[stft_3s]`` would vanish."""
+    import io
+
+    from kedro.logging import RichHandler
+    from rich.console import Console
+
+    from gtzan_kedro.models.progress import progress_label
+
+    out = io.StringIO()
+    handler = RichHandler(console=Console(file=out, width=200), show_path=False)
+    log = logging.getLogger("test_progress_label")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        log.info("%s: 1/7 done", progress_label("cnn_stft", "stft_3s"))
+    finally:
+        log.removeHandler(handler)
+    assert "cnn_stft (stft_3s): 1/7 done" in out.getvalue()

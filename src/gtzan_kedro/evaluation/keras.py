@@ -18,7 +18,7 @@ from gtzan_kedro.evaluation.plots import confusion_matrix_figure, training_curve
 from gtzan_kedro.evaluation.runner import SplitPrediction, comparison_frame, run_protocol
 from gtzan_kedro.evaluation.samples import SampleSet
 from gtzan_kedro.evaluation.splits import make_splits
-from gtzan_kedro.models.progress import EpochProgress, ProgressTracker
+from gtzan_kedro.models.progress import EpochProgress, ProgressTracker, progress_label
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
     seed = int(eval_params.get("seed", 42))
     rows, per_split, histories, per_class, confusion, figures, fitted = [], [], [], [], {}, {}, {}
     planned = {p: protocol_splits(samples, p, eval_params, split_table) for p in protocols}
-    progress = ProgressTracker(sum(len(s) for s in planned.values()), f"{model_name} [{features}]",
+    progress = ProgressTracker(sum(len(s) for s in planned.values()), progress_label(model_name, features),
                                log=logger)
     for protocol, splits in planned.items():
         if not splits:

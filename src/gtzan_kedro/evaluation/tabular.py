@@ -28,7 +28,7 @@ from gtzan_kedro.evaluation.plots import (
 from gtzan_kedro.evaluation.runner import ProtocolResult, SplitPrediction, comparison_frame, run_protocol
 from gtzan_kedro.evaluation.splits import Split, make_splits, track_ids
 from gtzan_kedro.models.baselines import feature_importances
-from gtzan_kedro.models.progress import ProgressTracker
+from gtzan_kedro.models.progress import ProgressTracker, progress_label
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
             protocol, table["filename"], y, split_table, n_splits=protocol_n_splits(evaluation, protocol),
             test_size=evaluation.get("test_size", 0.2), val_size=evaluation.get("val_size", 0.2),
             random_state=random_state)
-    progress = ProgressTracker(sum(len(s) for s in planned.values()), f"{model} [{features}]",
+    progress = ProgressTracker(sum(len(s) for s in planned.values()), progress_label(model, features),
                                log=logger)
     for protocol, splits in planned.items():
         def fit(s, protocol=protocol):

@@ -15,6 +15,12 @@ from gtzan_kedro.durations import format_duration  # noqa: F401  (re-exported)
 logger = logging.getLogger(__name__)
 
 
+def progress_label(model: str, features: str) -> str:
+    """``cnn_mel (mel_3s)``: a model's name in its progress lines. Not ``cnn_mel [mel_3s]``:
+    Kedro's RichHandler renders log messages as rich markup, which drops a bracketed word."""
+    return f"{model} ({features})"
+
+
 def eta_seconds(done: float, total: float, elapsed: float) -> float:
     """Time left if the remaining ``total - done`` units take as long as the done ones did
     (``nan`` before the first unit is done)."""
