@@ -231,7 +231,7 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
             fitted = result.predictions[-1].model
         rows.append(result.row)
         per_split.append(result.per_split.assign(model=model, features=features, protocol=protocol))
-        logger.info("%s [%s] %s: accuracy %.3f +- %.3f over %d splits", model, features, protocol,
+        logger.info("%s (%s) %s: accuracy %.3f +- %.3f over %d splits", model, features, protocol,
                     result.row["accuracy_mean"], result.row["accuracy_std"], len(splits))
     per_split_frame = (pd.concat(per_split, ignore_index=True) if per_split
                        else pd.DataFrame(columns=PER_SPLIT_COLUMNS))
