@@ -18,12 +18,14 @@ KEDRO=${KEDRO:-$ROOT/.venv/bin/kedro}
 ENV=${REHEARSAL_ENV:-gtzan}
 PER_GENRE=${REHEARSAL_PER_GENRE:-100}
 # (the audio tables' model namespaces, the 3-s table's tuned MLP on its own, as it takes about an
-# hour; then `audio_models`, whose only node left to run is the best-model refit over both tables)
+# hour; then `audio_models`, whose only node left to run is the best-model refit over both tables;
+# the transfer models' binned-FFT images before them)
 PIECES=${REHEARSAL_PIECES:-"ingest feature_selection audio_models_30s:audio_models_30s
   audio_models_3s:audio_models_3s.mlp_tuned audio_models_3s:audio_models_3s audio_models
   image_models:image_models.cnn_stft image_models:image_models.cnn_mel
   image_models:image_models.cnn_mfcc image_models:image_models.cnn_image
-  image_models:image_models.vgg16 image_models:image_models.alexnet image_models
+  image_models:image_models.binned_fft image_models:image_models.vgg16
+  image_models:image_models.alexnet image_models
   multimodal embeddings pm25_forecast reporting"}
 TIME=/usr/bin/time
 # Kedro's rich console wraps a log file at 80 columns unless told wider

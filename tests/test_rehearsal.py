@@ -103,3 +103,34 @@ def test_without_cached_vgg16_weights_image_pieces_time_vgg16_from_random_weight
     _, _, calls = _rehearse(tmp_path, "image_models:image_models.vgg16", keras_home=cached)
     assert calls == [f"{tmp_path / 'rehearsal'} run --env gtzan --pipeline image_models "
                      "--only-missing-outputs --namespaces image_models.vgg16"]
+
+
+def _default_pieces() -> list[str]:
+    import re
+
+    text = SCRIPT.read_text()
+    return re.search(r'PIECES=\$\{REHEARSAL_PIECES:-"(.*?)"\}', text, re.S).group(1).split()
+
+
+def test_the_default_pieces_cover_the_run_and_each_reads_only_what_earlier_pieces_wrote():
+    """Each piece is `kedro run --pipeline P --namespaces N`: a namespace-filtered piece whose
+    input is written by a node outside every earlier piece would fail (as vgg16's binned-FFT
+    images did while their node sat in the plain `image_models` namespace)."""
+    from kedro.framework.project import configure_project
+
+    configure_project("gtzan_kedro")
+    from gtzan_kedro.pipeline_registry import register_pipelines
+
+    pipelines = register_pipelines()
+    default = pipelines["__default__"]
+    made_by_a_node = {d for n in default.nodes for d in n.outputs}
+    written: set[str] = set()
+    covered: set[str] = set()
+    for piece in _default_pieces():
+        name, _, namespaces = piece.partition(":")
+        nodes = pipelines[name].filter(node_namespaces=namespaces.split(",") if namespaces else None)
+        missing = {d for d in nodes.inputs() if d in made_by_a_node} - written
+        assert not missing, f"piece {piece} reads {sorted(missing)}, which no earlier piece writes"
+        written |= nodes.all_outputs()
+        covered |= {n.name for n in nodes.nodes}
+    assert {n.name for n in default.nodes} <= covered

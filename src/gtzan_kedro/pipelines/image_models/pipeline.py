@@ -42,10 +42,12 @@ def _template(name: str, kind: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """The binned-FFT images, then every model of the parameters' list."""
+    """The binned-FFT images, then every model of the parameters' list. The images' node has a
+    namespace of its own (`image_models.binned_fft`), so `--namespaces image_models.binned_fft,
+    image_models.vgg16` runs one transfer model with its inputs (`image_models` alone is all)."""
     binned = Pipeline([
         node(build_binned_fft_images, ["valid_tracks", "params:image_models.binned_fft"],
              "binned_fft_images", name="build_binned_fft_images"),
-    ], namespace=GROUP, prefix_datasets_with_namespace=False)
+    ], namespace=f"{GROUP}.binned_fft", prefix_datasets_with_namespace=False)
     models = section(GROUP).get("models") or {}
     return binned + sum((_template(name, spec["kind"]) for name, spec in models.items()), Pipeline([]))
