@@ -111,15 +111,18 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
         stem = piece.replace(":", "__").replace(",", "__")
         for n, run in enumerate(piece_runs):
             label = piece + ("" if len(piece_runs) == 1 else f" (run {n + 1} of {len(piece_runs)})")
+            run_log = root / "logs" / (f"{stem}.log" if n == len(piece_runs) - 1 else f"{stem}.run{n + 1}.log")
             if "wall" in run:
                 rows.append({"piece": label, "model": "(whole piece)", "wall": format_duration(wall_seconds(run["wall"])),
                              "wall_s": wall_seconds(run["wall"]), "cpu_s": int(run["cpu"]),
                              "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"]),
-                             "lost_s": 0.0})
+                             # a failed run's time is lost but for the nodes it finished
+                             "lost_s": 0.0 if int(run["rc"]) == 0 else max(wall_seconds(run["wall"]) - sum(
+                                 node["seconds"] for node in (models_in(run_log) if run_log.exists() else {}).values()),
+                                 0.0)})
                 continue
             # no end line: still running (the last line of the log) or stopped; its wall time
             # until its log was last written
-            run_log = root / "logs" / (f"{stem}.log" if n == len(piece_runs) - 1 else f"{stem}.run{n + 1}.log")
             running = lines[-1].startswith(f"{run['start']} start {piece}:")
             if run_log.exists():
                 started = datetime.strptime(run["start"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
@@ -182,8 +185,8 @@ def main(argv=None) -> int:
     total, lost = totals(rows)
     print(f"\nPieces so far, sample_data (the synthetic corpus) left out: {format_duration(total)} of wall time", end="")
     if lost:
-        print(f", of which {format_duration(lost)} was lost to stopped runs (the node each was in when it "
-              f"stopped, done again on resume): {format_duration(total - lost)} without the stops.")
+        print(f", of which {format_duration(lost)} was lost to stopped or failed runs (the node each was in "
+              f"when it stopped, done again on resume): {format_duration(total - lost)} without them.")
     else:
         print(".")
     return 0

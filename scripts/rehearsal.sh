@@ -80,6 +80,14 @@ if [ ! -f data/01_raw/gtzan/sample_corpus_manifest.csv ]; then
     || { echo "the rehearsal corpus could not be written: see $DIR/logs/sample_data.log"; exit 1; }
 fi
 
+# conf/gtzan's image models read Kaggle's images_original (30-s mel-spectrogram PNGs) from
+# data/01_raw/gtzan; a synthetic corpus has none, so the ingest's own mel PNGs (the same kind of
+# picture, in data/03_primary) stand in for them, through a link made once.
+KAGGLE_IMAGES=data/01_raw/gtzan/images_original
+if [ ! -e "$KAGGLE_IMAGES" ]; then
+  ln -s ../../03_primary/images_original "$KAGGLE_IMAGES"
+fi
+
 # Offline, VGG16's ImageNet weights may be absent (Keras caches them under $KERAS_HOME/models):
 # then every image_models piece runs vgg16 from random weights (the same network at the same cost;
 # accuracies on the synthetic corpus mean nothing either way) instead of skipping it, and its

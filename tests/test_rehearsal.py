@@ -53,6 +53,9 @@ def test_each_piece_is_one_resumable_kedro_run_in_the_rehearsal_root(tmp_path: P
     assert (root / "logs" / "ingest.time").read_text().count("Maximum resident set size") == 1
     for link in ("conf", "pyproject.toml", "src/gtzan_kedro"):
         assert (root / link).resolve() == (ROOT / link).resolve()
+    # the ingest's mel PNGs stand in for Kaggle's images_original (conf/gtzan's image input)
+    kaggle = root / "data" / "01_raw" / "gtzan" / "images_original"
+    assert kaggle.is_symlink() and kaggle.resolve() == (root / "data" / "03_primary" / "images_original").resolve()
 
 
 def test_a_corpus_whose_writing_stopped_is_refused(tmp_path: Path) -> None:

@@ -99,6 +99,11 @@ def test_a_stopped_then_resumed_piece_keeps_both_runs_models(tmp_path):
     # the stopped run's 1000 s: svm (600 s) kept, the other 400 s lost and done again
     assert rows[0]["wall_s"] == 1000.0 and rows[0]["lost_s"] == 400.0
     assert rehearsal_table.totals(rows) == (2800.0, 400.0)
+    # a failed run (rc 1) is lost as a whole
+    log = root / "logs" / "rehearsal.log"
+    log.write_text(log.read_text() + "2026-12-02T10:00:00Z start vgg16: kedro run [code: y]\n"
+                   "2026-12-02T10:00:08Z end vgg16 rc=1 wall=0:08.00 user+sys=8s peak_rss=800MB\n")
+    assert rehearsal_table.totals(rehearsal_table.table(root, min_seconds=1)) == (2808.0, 408.0)
     assert [r["model"] for r in rows] == ["(stopped: no end line)", "(whole piece)",
                                           "audio_models_3s.svm.evaluate", "audio_models_3s.mlp_tuned.evaluate"]
     assert rows[0]["piece"].endswith("(run 1 of 2)") and rows[1]["wall_s"] == 1800.0
