@@ -86,3 +86,35 @@ def test_a_memory_mapped_fit_streams_and_predicts_in_the_splits_order(monkeypatc
     accuracy = np.mean(prediction.test_proba.argmax(axis=1) == s.codes[split.test])
     assert accuracy > 0.9, accuracy
     assert len(prediction.history["loss"]) >= 1 and "val_loss" in prediction.history
+
+
+@pytest.mark.parametrize("limit, streamed", [(10**9, False), (1000, True)])
+def test_a_large_in_memory_input_is_streamed_too(monkeypatch, limit, streamed):
+    """In memory but over MEMMAP_BYTES (cnn_image's 1000 mel images): batches, no full copies."""
+    import keras
+
+    from gtzan_kedro.evaluation.splits import make_splits
+
+    monkeypatch.setattr(samples_mod, "MEMMAP_BYTES", limit)
+    calls = []
+    real = keras_eval.streamed_batches
+    monkeypatch.setattr(keras_eval, "streamed_batches",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(0)
+    n = 60
+    images = rng.integers(0, 255, (n, 6, 6, 3), dtype=np.uint8)
+    labels = np.array([f"g{i % 2}" for i in range(n)])
+    s = SampleSet(images, labels, [f"t{i}" for i in range(n)])
+    split = make_splits("holdout", s.track_ids, s.labels, n_splits=1, test_size=0.25, val_size=0.25)[0]
+
+    def build(n_classes):
+        inputs = keras.Input(shape=(6, 6, 3))
+        x = keras.layers.Flatten()(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(n_classes, activation="softmax")(x))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    prediction = keras_eval.fit_keras_split(build, s, split, 0, 2, 0, {"epochs": 1, "progress_every": 0},
+                                            ["none"])
+    assert bool(calls) is streamed
+    assert prediction.test_proba.shape == (len(split.test), 2)

@@ -158,6 +158,15 @@ def _memory_mapped(arr: Any) -> bool:
     return False
 
 
+def _streamed(arr: Any) -> bool:
+    """Inputs a fit reads batch by batch: memory-mapped ones, and in-memory ones over
+    MEMMAP_BYTES (the 1000 mel images of cnn_image, 373 MB as uint8, were copied as float32
+    for standardisation, the split's rows and TensorFlow's tensors: 8.8 GB peak RSS)."""
+    from gtzan_kedro.evaluation.samples import MEMMAP_BYTES
+
+    return _memory_mapped(arr) or getattr(arr, "nbytes", 0) > MEMMAP_BYTES
+
+
 def streamed_batches(samples: SampleSet, rows: np.ndarray, stats: list, batch_size: int,
                      shuffle: bool = False, seed: int = 0):
     """A :class:`StandardisedBatches` (keras.utils.PyDataset) over ``rows`` of ``samples``."""
@@ -194,8 +203,9 @@ def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: i
             monitor="val_loss", patience=int(patience), restore_best_weights=True))
     fit_args = dict(epochs=int(fit_params.get("epochs", 10)), callbacks=callbacks,
                     verbose=int(fit_params.get("verbose", 0)))
-    if any(_memory_mapped(a) for a in samples.input_list):
-        # a full corpus's tensors (memory-mapped by load_segment_samples): stream batches
+    # a full corpus's tensors (memory-mapped by load_segment_samples) or a large in-memory
+    # input: stream batches (a Keras model only: a frozen-base classifier caches its features)
+    if isinstance(model, keras.Model) and any(_streamed(a) for a in samples.input_list):
         stats = [training_statistics(a, split.train, mode) for a, mode in zip(samples.input_list, how)]
 
         def batches(rows, shuffle=False):
