@@ -109,17 +109,20 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
             runs[m.group("piece")][-1].update(m.groupdict())
     for piece, piece_runs in runs.items():
         stem = piece.replace(":", "__").replace(",", "__")
+        # each run's log: scripts/rehearsal.sh keeps an earlier run's as <piece>.run<k>.log
+        nodes: dict[str, dict] = {}
         for n, run in enumerate(piece_runs):
             label = piece + ("" if len(piece_runs) == 1 else f" (run {n + 1} of {len(piece_runs)})")
             run_log = root / "logs" / (f"{stem}.log" if n == len(piece_runs) - 1 else f"{stem}.run{n + 1}.log")
+            run_nodes = models_in(run_log) if run_log.exists() else {}
+            nodes.update(run_nodes)   # a model node counted once, from the latest run that finished it
+            # a stopped or failed run's time is lost but for the nodes it finished (done again on resume)
+            kept = sum(node["seconds"] for node in run_nodes.values())
             if "wall" in run:
                 rows.append({"piece": label, "model": "(whole piece)", "wall": format_duration(wall_seconds(run["wall"])),
                              "wall_s": wall_seconds(run["wall"]), "cpu_s": int(run["cpu"]),
                              "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"]),
-                             # a failed run's time is lost but for the nodes it finished
-                             "lost_s": 0.0 if int(run["rc"]) == 0 else max(wall_seconds(run["wall"]) - sum(
-                                 node["seconds"] for node in (models_in(run_log) if run_log.exists() else {}).values()),
-                                 0.0)})
+                             "lost_s": 0.0 if int(run["rc"]) == 0 else max(wall_seconds(run["wall"]) - kept, 0.0)})
                 continue
             # no end line: still running (the last line of the log) or stopped; its wall time
             # until its log was last written
@@ -127,19 +130,10 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
             if run_log.exists():
                 started = datetime.strptime(run["start"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
                 seconds = run_log.stat().st_mtime - started.timestamp()
-                # a stopped run's work on the node it was in (and its start-up) is lost: the
-                # resumed run does it again; its finished nodes are kept
-                kept = sum(node["seconds"] for node in models_in(run_log).values())
                 rows.append({"piece": label, "model": "(running)" if running else "(stopped: no end line)",
                              "wall": f"{format_duration(seconds)} so far" if running else f">= {format_duration(seconds)}",
                              "wall_s": seconds, "cpu_s": "", "peak_rss_mb": "", "splits": "", "epochs": "",
                              "rc": "", "lost_s": 0.0 if running else max(seconds - kept, 0.0)})
-        # earlier runs of a resumed piece (scripts/rehearsal.sh keeps them as <piece>.run<k>.log)
-        # and the latest; a model node counted once, from the run that finished it
-        logs = sorted((root / "logs").glob(f"{stem}.run*.log")) + [root / "logs" / f"{stem}.log"]
-        nodes: dict[str, dict] = {}
-        for piece_log in (p for p in logs if p.exists()):
-            nodes.update(models_in(piece_log))
         if nodes:
             for node in nodes.values():
                 if node["seconds"] < min_seconds:
@@ -155,7 +149,7 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
 
 
 def totals(rows: list[dict]) -> tuple[float, float]:
-    """The pieces' wall time and the part of it lost to stopped runs (done again on resume);
+    """The pieces' wall time and the part of it lost to stopped or failed runs (done again on resume);
     sample_data, which writes the synthetic corpus, left out (a real run starts from files)."""
     pieces = [r for r in rows if r["model"].startswith("(") and not r["piece"].startswith("sample_data")]
     return sum(r["wall_s"] for r in pieces), sum(r["lost_s"] for r in pieces)
