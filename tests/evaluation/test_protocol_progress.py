@@ -46,19 +46,25 @@ def test_without_n_leaky_every_protocol_keeps_n_splits():
     assert protocol_n_splits({}, "holdout") == 10
 
 
-def test_keras_loop_logs_epochs_and_splits(caplog):
-    import keras
-
-    from gtzan_kedro.evaluation.keras import evaluate_keras
+def _toy_samples():
+    """40 segments of 20 two-genre tracks, 4 features, learnable in an epoch."""
     from gtzan_kedro.evaluation.samples import SampleSet
-    from gtzan_kedro.models.cnn import compile_classifier
-    from gtzan_kedro.models.runtime import softmax_output
 
     rng = np.random.default_rng(0)
     labels = [("blues", "rock")[t % 2] for t in range(20) for _ in range(2)]
     tracks = [f"{labels[2 * t]}.{t:05d}.wav" for t in range(20) for _ in range(2)]
     x = rng.normal(size=(40, 4)).astype("float32") + np.array([[0.0], [2.0]] * 20, "float32")
-    samples = SampleSet(x, labels, tracks)
+    return SampleSet(x, labels, tracks)
+
+
+def test_keras_loop_logs_epochs_and_splits(caplog):
+    import keras
+
+    from gtzan_kedro.evaluation.keras import evaluate_keras
+    from gtzan_kedro.models.cnn import compile_classifier
+    from gtzan_kedro.models.runtime import softmax_output
+
+    samples = _toy_samples()
 
     def build(n):
         inputs = keras.Input(shape=(4,))
@@ -86,14 +92,9 @@ def test_keras_loop_keeps_one_network_alive_not_one_per_split():
     import keras
 
     from gtzan_kedro.evaluation.keras import evaluate_keras
-    from gtzan_kedro.evaluation.samples import SampleSet
     from gtzan_kedro.models.cnn import compile_classifier
     from gtzan_kedro.models.runtime import softmax_output
 
-    rng = np.random.default_rng(0)
-    labels = [("blues", "rock")[t % 2] for t in range(20) for _ in range(2)]
-    tracks = [f"{labels[2 * t]}.{t:05d}.wav" for t in range(20) for _ in range(2)]
-    x = rng.normal(size=(40, 4)).astype("float32") + np.array([[0.0], [2.0]] * 20, "float32")
     built, alive_at_build = [], []
 
     def build(n):
@@ -104,7 +105,7 @@ def test_keras_loop_keeps_one_network_alive_not_one_per_split():
         built.append(weakref.ref(model))
         return model
 
-    result = evaluate_keras("tiny", "toy", build, SampleSet(x, labels, tracks),
+    result = evaluate_keras("tiny", "toy", build, _toy_samples(),
                             ["holdout", "leaky_segments"], {"n_holdouts": 3, "n_leaky": 2, "seed": 0},
                             {"epochs": 1, "batch_size": 8, "progress_every": 0}, how=["column"])
     assert len(built) == 5

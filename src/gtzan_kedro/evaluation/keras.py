@@ -253,8 +253,8 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
             prediction = fit_keras_split(build, samples, s, number[s.name], len(classes), seed,
                                          fit_params, how, label=label)
             # only the first protocol's last network is kept (fitted_models): every other one is
-            # dropped once it has predicted, so memory does not grow with the number of splits
-            # (AlexNet's 55 M-weight head kept ~1 GB a holdout split until its protocol ended)
+            # dropped once it has predicted, so no Python reference holds a split's network
+            # (the rehearsal's AlexNet still grew ~0.8 GB a split: that is held below Python)
             if fitted or number[s.name] != len(splits) - 1:
                 prediction.model = None
             epochs = len(next(iter(prediction.history.values()), [])) if prediction.history else 0
