@@ -16,6 +16,7 @@ import argparse
 import re
 from datetime import datetime, timezone
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -120,17 +121,22 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
             kept = sum(node["seconds"] for node in run_nodes.values())
             if "wall" in run:
                 rows.append({"piece": label, "model": "(whole piece)", "wall": format_duration(wall_seconds(run["wall"])),
+                             "start": _stamp(run["start"]), "end": _stamp(run["stamp"]),
                              "wall_s": wall_seconds(run["wall"]), "cpu_s": int(run["cpu"]),
                              "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"]),
                              "lost_s": 0.0 if int(run["rc"]) == 0 else max(wall_seconds(run["wall"]) - kept, 0.0)})
                 continue
             # no end line: still running (the last line of the log) or stopped; its wall time
             # until its log was last written
-            running = lines[-1].startswith(f"{run['start']} start {piece}:")
+            # (with pieces run side by side the last line may be another's: a latest run whose
+            # log was written in the last 20 min counts as running too)
+            running = n == len(piece_runs) - 1 and (
+                lines[-1].startswith(f"{run['start']} start {piece}:")
+                or (run_log.exists() and time.time() - run_log.stat().st_mtime < 20 * 60))
             if run_log.exists():
-                started = datetime.strptime(run["start"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-                seconds = run_log.stat().st_mtime - started.timestamp()
+                seconds = run_log.stat().st_mtime - _stamp(run["start"])
                 rows.append({"piece": label, "model": "(running)" if running else "(stopped: no end line)",
+                             "start": _stamp(run["start"]), "end": run_log.stat().st_mtime,
                              "wall": f"{format_duration(seconds)} so far" if running else f">= {format_duration(seconds)}",
                              "wall_s": seconds, "cpu_s": "", "peak_rss_mb": "", "splits": "", "epochs": "",
                              "rc": "", "lost_s": 0.0 if running else max(seconds - kept, 0.0)})
@@ -143,15 +149,38 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
                 if node["trial_epochs"]:
                     epochs += f"; {len(node['trial_epochs'])} trials, {sum(node['trial_epochs'])} epochs"
                 rows.append({"piece": piece, "model": node["node"], "wall": format_duration(node["seconds"]),
+                             "start": "", "end": "",
                              "wall_s": node["seconds"], "cpu_s": "", "peak_rss_mb": "", "splits": splits,
                              "epochs": epochs, "rc": "", "lost_s": 0.0})
     return rows
 
 
+def _stamp(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def _pieces(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["model"].startswith("(") and not r["piece"].startswith("sample_data")]
+
+
+def beside(rows: list[dict]) -> tuple[float, list[tuple[str, str]]]:
+    """The clock time the pieces covered (their runs' union) and each pair of runs that overlapped:
+    two pieces run at once share the cores, so each one's wall time is longer than alone, and the sum
+    of wall times overstates a one-after-another run (the clock time understates it)."""
+    runs = sorted(_pieces(rows), key=lambda r: r["start"])
+    pairs = [(a["piece"], b["piece"]) for i, a in enumerate(runs) for b in runs[i + 1:]
+             if b["start"] < a["end"] - 1]   # end and start stamps share a second between pieces
+    clock, reach = 0.0, float("-inf")
+    for r in runs:
+        clock += max(r["end"] - max(r["start"], reach), 0.0)
+        reach = max(reach, r["end"])
+    return clock, pairs
+
+
 def totals(rows: list[dict]) -> tuple[float, float]:
     """The pieces' wall time and the part of it lost to stopped or failed runs (done again on resume);
     sample_data, which writes the synthetic corpus, left out (a real run starts from files)."""
-    pieces = [r for r in rows if r["model"].startswith("(") and not r["piece"].startswith("sample_data")]
+    pieces = _pieces(rows)
     return sum(r["wall_s"] for r in pieces), sum(r["lost_s"] for r in pieces)
 
 
@@ -183,6 +212,12 @@ def main(argv=None) -> int:
               f"when it stopped, done again on resume): {format_duration(total - lost)} without them.")
     else:
         print(".")
+    clock, pairs = beside(rows)
+    if pairs:
+        print("Pieces that ran at the same time, sharing the 2 cores (each slower for it, so their summed wall "
+              "time overstates running them one after the other): "
+              + "; ".join(f"{a} beside {b}" for a, b in pairs)
+              + f". The pieces covered {format_duration(clock)} of clock time.")
     return 0
 
 

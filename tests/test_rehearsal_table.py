@@ -107,3 +107,20 @@ def test_a_stopped_then_resumed_piece_keeps_both_runs_models(tmp_path):
     assert [r["model"] for r in rows] == ["(stopped: no end line)", "(whole piece)",
                                           "audio_models_3s.svm.evaluate", "audio_models_3s.mlp_tuned.evaluate"]
     assert rows[0]["piece"].endswith("(run 1 of 2)") and rows[1]["wall_s"] == 1800.0
+
+
+def test_pieces_run_side_by_side_are_named_and_their_clock_time_is_the_union(tmp_path):
+    root = _rehearsal_root(
+        tmp_path,
+        "2026-12-01T10:00:00Z start audio_models_3s:audio_models_3s.mlp_tuned: kedro run [code: x]\n"
+        "2026-12-01T10:01:00Z start embeddings: kedro run [code: x]\n"
+        "2026-12-01T10:31:00Z end embeddings rc=0 wall=30:00.00 user+sys=3000s peak_rss=2000MB\n"
+        "2026-12-01T11:00:00Z end audio_models_3s:audio_models_3s.mlp_tuned rc=0 wall=1:00:00.00 user+sys=5000s peak_rss=1500MB\n"
+        "2026-12-01T11:00:00Z start reporting: kedro run [code: x]\n"
+        "2026-12-01T11:00:10Z end reporting rc=0 wall=0:10.00 user+sys=10s peak_rss=800MB\n",
+        {})
+    rows = rehearsal_table.table(root)
+    clock, pairs = rehearsal_table.beside(rows)
+    # reporting starts in the second the tuned MLP ends: one after the other, not beside it
+    assert pairs == [("audio_models_3s:audio_models_3s.mlp_tuned", "embeddings")]
+    assert clock == 3610.0 and rehearsal_table.totals(rows) == (5410.0, 0.0)
