@@ -81,37 +81,3 @@ def test_keras_loop_logs_epochs_and_splits(caplog):
                                                        for e in (1, 2, 3)]
     split_lines = [m for m in messages if m.startswith("tiny (toy): ")]
     assert len(split_lines) == 2 and split_lines[-1].startswith("tiny (toy): 2/2 done (holdout")
-
-
-def test_keras_loop_keeps_one_network_alive_not_one_per_split():
-    """Every split's network but the one kept as the fitted model is dropped once it has
-    predicted: with several holdouts the memory of a large head must not add up."""
-    import gc
-    import weakref
-
-    import keras
-
-    from gtzan_kedro.evaluation.keras import evaluate_keras
-    from gtzan_kedro.models.cnn import compile_classifier
-    from gtzan_kedro.models.runtime import softmax_output
-
-    built, alive_at_build = [], []
-
-    def build(n):
-        gc.collect()
-        alive_at_build.append(sum(ref() is not None for ref in built))
-        inputs = keras.Input(shape=(4,))
-        model = compile_classifier(keras.Model(inputs, softmax_output(n)(inputs)), 0.05)
-        built.append(weakref.ref(model))
-        return model
-
-    result = evaluate_keras("tiny", "toy", build, _toy_samples(),
-                            ["holdout", "leaky_segments"], {"n_holdouts": 3, "n_leaky": 2, "seed": 0},
-                            {"epochs": 1, "batch_size": 8, "progress_every": 0}, how=["column"])
-    assert len(built) == 5
-    # before each build at most one earlier network is alive: the last holdout's, once kept
-    assert max(alive_at_build) <= 1, alive_at_build
-    gc.collect()
-    alive = [ref() for ref in built if ref() is not None]
-    assert alive == [result.fitted_models["tiny"]]
-    assert alive[0] is built[2]()            # the first protocol's last split

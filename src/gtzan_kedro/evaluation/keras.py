@@ -1,5 +1,5 @@
-"""The protocol loop for Keras models on a SampleSet: one fresh model per split of each
-protocol, scored by the shared runner (segment- and song-level metrics), used by the
+"""The protocol loop for Keras models on a SampleSet: a freshly initialised model per split of
+each protocol, scored by the shared runner (segment- and song-level metrics), used by the
 image_models and multimodal pipelines. Returns what they persist; logs nothing to MLflow."""
 
 from __future__ import annotations
@@ -180,19 +180,77 @@ def _history_frame(histories: list[dict], protocol: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _state(model: Any) -> list:
+    """A Keras model's whole state in a fixed order: its variables (weights and the dropout
+    layers' seed-generator states) and, once built, its optimizer's (step, learning rate, slots)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)   # an unfitted model's slots, as fit builds them
+    return list(model.variables) + (list(optimizer.variables) if optimizer is not None else [])
+
+
+def recycle_network(old: Any, new: Any) -> Any | None:
+    """``old`` holding ``new``'s freshly initialised state (weights, seeds, optimizer), so that
+    fitting it is fitting ``new`` (the same predictions, bit for bit), or None where the two
+    differ in kind or shape. A FrozenBaseClassifier (``.head``) recycles its head.
+
+    Why: TensorFlow keeps memory of every model that has been fitted, also after
+    ``clear_session()`` (tensorflow/tensorflow#61791): the rehearsal's frozen AlexNet, whose head
+    is 42 M weights with Adam's two slots, grew ~0.8 GB a split. A new model that is not
+    fitted is freed, so the loop builds one per split (its seed's initial state) and copies it
+    into the one network it fits again."""
+    import keras
+
+    if old is None or type(old) is not type(new):
+        return None
+    if not isinstance(old, keras.Model):
+        head_old, head_new = getattr(old, "head", None), getattr(new, "head", None)
+        if getattr(old, "extractor", None) is not getattr(new, "extractor", None) or \
+                recycle_network(head_old, head_new) is None:
+            return None
+        return old
+    if type(getattr(old, "optimizer", None)) is not type(getattr(new, "optimizer", None)):
+        return None
+    mine, theirs = _state(old), _state(new)
+    if len(mine) != len(theirs) or any(a.shape != b.shape or a.dtype != b.dtype
+                                       for a, b in zip(mine, theirs)):
+        return None
+    for a, b in zip(mine, theirs):
+        a.assign(b)
+    return old
+
+
+def release_memory() -> None:
+    """Collect Python's garbage, then hand glibc's free heap pages back to the system
+    (``malloc_trim``): after a split the freed tensors of the next split's initial state stay
+    in the process otherwise (no library call does this; a no-op off glibc)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: int,
                     n_classes: int, seed: int, fit_params: dict[str, Any],
-                    how: list[str], label: str | None = None) -> SplitPrediction:
+                    how: list[str], label: str | None = None, reuse: Any = None) -> SplitPrediction:
     """A fresh ``build(n_classes)`` (seed ``seed + k``) trained on the split's training
     samples, stopped early on its validation samples, predicting its test samples. Keras is
     silent unless ``fit_params.verbose``; one log line every ``progress_every`` epochs
-    (default 1) names ``label`` (default the split) with the losses and an ETA."""
+    (default 1) names ``label`` (default the split) with the losses and an ETA. ``reuse``, an
+    earlier split's network no longer needed, is given the fresh model's state and fitted in
+    its place (:func:`recycle_network`; the fresh one where they differ)."""
     import keras
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed + k)
     batch_size = int(fit_params.get("batch_size", 32))
     model = build(n_classes)
+    if reuse is not None:
+        model = recycle_network(reuse, model) or model
     callbacks = []
     every = int(fit_params.get("progress_every", 1))
     if every > 0:
@@ -243,6 +301,7 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
     planned = {p: protocol_splits(samples, p, eval_params, split_table) for p in protocols}
     progress = ProgressTracker(sum(len(s) for s in planned.values()), progress_label(model_name, features),
                                log=logger)
+    spare = []   # the network a later split fits again (recycle_network), once not needed
     for protocol, splits in planned.items():
         if not splits:
             continue
@@ -251,12 +310,14 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
         def fit(s, protocol=protocol, number=number, splits=splits):
             label = f"{model_name} {protocol} {s.name}"
             prediction = fit_keras_split(build, samples, s, number[s.name], len(classes), seed,
-                                         fit_params, how, label=label)
-            # only the first protocol's last network is kept (fitted_models): every other one is
-            # dropped once it has predicted, so no Python reference holds a split's network
-            # (the rehearsal's AlexNet still grew ~0.8 GB a split: that is held below Python)
+                                         fit_params, how, label=label,
+                                         reuse=spare.pop() if spare else None)
+            # only the first protocol's last network is kept (fitted_models); every other one
+            # is handed to the next split once it has predicted
             if fitted or number[s.name] != len(splits) - 1:
+                spare.append(prediction.model)
                 prediction.model = None
+            release_memory()
             epochs = len(next(iter(prediction.history.values()), [])) if prediction.history else 0
             progress.step(f"{protocol} {s.name}, {epochs} epochs")
             return prediction
