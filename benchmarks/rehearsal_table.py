@@ -22,8 +22,10 @@ from pathlib import Path
 
 from gtzan_kedro.durations import format_duration
 
-END = re.compile(r"^(?P<stamp>\S+) end (?P<piece>\S+) rc=(?P<rc>-?\d+) wall=(?P<wall>\S+) "
-                 r"user\+sys=(?P<cpu>\d+)s peak_rss=(?P<rss>\d+)MB")
+# (a piece whose /usr/bin/time was killed has an end line with empty figures: its wall time is
+# then its start and end stamps' difference)
+END = re.compile(r"^(?P<stamp>\S+) end (?P<piece>\S+) rc=(?P<rc>-?\d+) wall=(?P<wall>\S*) "
+                 r"user\+sys=(?P<cpu>\d*)s peak_rss=(?P<rss>\d*)MB")
 START = re.compile(r"^(?P<stamp>\S+) start (?P<piece>[^\s:]+(?::\S+)?): ")
 RECORD = re.compile(r"^(\[[^\]]*\])?\s*(INFO|WARNING|ERROR|DEBUG)\s+")
 LOCATION = re.compile(r"\s+[\w.]+\.py:\d+$")
@@ -120,11 +122,15 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
             # a stopped or failed run's time is lost but for the nodes it finished (done again on resume)
             kept = sum(node["seconds"] for node in run_nodes.values())
             if "wall" in run:
-                rows.append({"piece": label, "model": "(whole piece)", "wall": format_duration(wall_seconds(run["wall"])),
-                             "start": _stamp(run["start"]), "end": _stamp(run["stamp"]),
-                             "wall_s": wall_seconds(run["wall"]), "cpu_s": int(run["cpu"]),
-                             "peak_rss_mb": int(run["rss"]), "splits": "", "epochs": "", "rc": int(run["rc"]),
-                             "lost_s": 0.0 if int(run["rc"]) == 0 else max(wall_seconds(run["wall"]) - kept, 0.0)})
+                start, end = _stamp(run["start"]), _stamp(run["stamp"])
+                wall = wall_seconds(run["wall"]) if run["wall"] else end - start
+                rows.append({"piece": label, "model": "(whole piece)", "wall": format_duration(wall),
+                             "start": start, "end": end, "wall_s": wall,
+                             # (rehearsal.sh sums no CPU lines to 0 when time -v wrote none)
+                             "cpu_s": int(run["cpu"]) if run["wall"] and run["cpu"] else "",
+                             "peak_rss_mb": int(run["rss"]) if run["wall"] and run["rss"] else "",
+                             "splits": "", "epochs": "",
+                             "rc": int(run["rc"]), "lost_s": 0.0 if int(run["rc"]) == 0 else max(wall - kept, 0.0)})
                 continue
             # no end line: still running (the last line of the log) or stopped; its wall time
             # until its log was last written

@@ -124,3 +124,18 @@ def test_pieces_run_side_by_side_are_named_and_their_clock_time_is_the_union(tmp
     # reporting starts in the second the tuned MLP ends: one after the other, not beside it
     assert pairs == [("audio_models_3s:audio_models_3s.mlp_tuned", "embeddings")]
     assert clock == 3610.0 and rehearsal_table.totals(rows) == (5410.0, 0.0)
+
+
+def test_a_piece_whose_timer_was_killed_is_timed_by_its_stamps_and_lost_but_for_its_nodes(tmp_path):
+    took = ("                    INFO     node                                   hooks.py:106\n"
+            "                             embeddings.embed_tracks\n"
+            "                             took 600.0 s\n")
+    root = _rehearsal_root(
+        tmp_path,
+        "2026-12-01T20:35:19Z start embeddings: kedro run [code: x]\n"
+        "2026-12-01T21:11:25Z end embeddings rc=143 wall= user+sys=0s peak_rss=MB\n",
+        {"embeddings.log": took})
+    rows = rehearsal_table.table(root, min_seconds=1)
+    assert rows[0]["model"] == "(whole piece)" and rows[0]["wall_s"] == 2166.0
+    assert rows[0]["cpu_s"] == "" and rows[0]["peak_rss_mb"] == "" and rows[0]["lost_s"] == 1566.0
+    assert rows[1]["model"] == "embeddings.embed_tracks"
