@@ -114,6 +114,7 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
         stem = piece.replace(":", "__").replace(",", "__")
         # each run's log: scripts/rehearsal.sh keeps an earlier run's as <piece>.run<k>.log
         nodes: dict[str, dict] = {}
+        first_row = len(rows)   # this piece's run rows start here
         for n, run in enumerate(piece_runs):
             label = piece + ("" if len(piece_runs) == 1 else f" (run {n + 1} of {len(piece_runs)})")
             run_log = root / "logs" / (f"{stem}.log" if n == len(piece_runs) - 1 else f"{stem}.run{n + 1}.log")
@@ -146,6 +147,12 @@ def table(root: Path, min_seconds: float = 5.0) -> list[dict]:
                              "wall": f"{format_duration(seconds)} so far" if running else f">= {format_duration(seconds)}",
                              "wall_s": seconds, "cpu_s": "", "peak_rss_mb": "", "splits": "", "epochs": "",
                              "rc": "", "lost_s": 0.0 if running else max(seconds - kept, 0.0)})
+        # a piece measured again after a run that finished (new code, a check): only its last
+        # finished run counts in the totals, the earlier ones are shown as superseded
+        done = [r for r in rows[first_row:] if r["rc"] == 0]
+        for r in done[:-1]:
+            r["superseded"] = True
+            r["model"] = "(whole piece, superseded by a later run)"
         if nodes:
             for node in nodes.values():
                 if node["seconds"] < min_seconds:
@@ -166,7 +173,9 @@ def _stamp(text: str) -> float:
 
 
 def _pieces(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if r["model"].startswith("(") and not r["piece"].startswith("sample_data")]
+    """The pieces' run rows that make up one run: not sample_data, not superseded runs."""
+    return [r for r in rows if r["model"].startswith("(") and not r["piece"].startswith("sample_data")
+            and not r.get("superseded")]
 
 
 def beside(rows: list[dict]) -> tuple[float, list[tuple[str, str]]]:

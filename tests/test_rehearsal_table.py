@@ -139,3 +139,21 @@ def test_a_piece_whose_timer_was_killed_is_timed_by_its_stamps_and_lost_but_for_
     assert rows[0]["model"] == "(whole piece)" and rows[0]["wall_s"] == 2166.0
     assert rows[0]["cpu_s"] == "" and rows[0]["peak_rss_mb"] == "" and rows[0]["lost_s"] == 1566.0
     assert rows[1]["model"] == "embeddings.embed_tracks"
+
+
+def test_a_piece_measured_again_counts_once_in_the_totals(tmp_path):
+    root = _rehearsal_root(
+        tmp_path,
+        "2026-12-01T10:00:00Z start image_models:image_models.alexnet: kedro run [code: x]\n"
+        "2026-12-01T10:00:08Z end image_models:image_models.alexnet rc=1 wall=0:08.00 user+sys=8s peak_rss=800MB\n"
+        "2026-12-01T10:01:00Z start image_models:image_models.alexnet: kedro run [code: x]\n"
+        "2026-12-01T10:09:00Z end image_models:image_models.alexnet rc=0 wall=8:00.00 user+sys=700s peak_rss=7500MB\n"
+        "2026-12-02T10:00:00Z start image_models:image_models.alexnet: kedro run [code: y]\n"
+        "2026-12-02T10:07:00Z end image_models:image_models.alexnet rc=0 wall=7:00.00 user+sys=600s peak_rss=3000MB\n",
+        {})
+    rows = rehearsal_table.table(root)
+    assert [r["model"] for r in rows] == ["(whole piece)", "(whole piece, superseded by a later run)",
+                                          "(whole piece)"]
+    # the failed run's 8 s stay lost; the first finished run is replaced by the second
+    assert rehearsal_table.totals(rows) == (428.0, 8.0)
+    assert rehearsal_table.beside(rows) == (428.0, [])
