@@ -55,7 +55,7 @@ def refit_one(table_path: str, env: str, model: str, features: str) -> None:
     start = time.monotonic()
     saved = select_best_model(per_split, {features: table}, params["models"], params["evaluation"])
     print(f"refitted {saved['name']} on {len(table)} rows in {time.monotonic() - start:.1f} s",
-          flush=True)
+          file=sys.stderr, flush=True)  # stdout: the parent's table only
 
 
 def main(argv: list[str] | None = None) -> None:
