@@ -17,8 +17,8 @@ DIR=${REHEARSAL_DIR:-$ROOT/data/rehearsal}
 KEDRO=${KEDRO:-$ROOT/.venv/bin/kedro}
 ENV=${REHEARSAL_ENV:-gtzan}
 PER_GENRE=${REHEARSAL_PER_GENRE:-100}
-# (the audio tables' model namespaces, the 3-s table's tuned MLP on its own, as it takes about an
-# hour; then `audio_models`, whose only node left to run is the best-model refit over both tables;
+# (the audio tables' model namespaces, the 3-s table's tuned MLP on its own, as it takes 1 h 41 min
+# (measured); then `audio_models`, whose only node left to run is the best-model refit over both tables;
 # the transfer models' binned-FFT images before them)
 PIECES=${REHEARSAL_PIECES:-"ingest feature_selection audio_models_30s:audio_models_30s
   audio_models_3s:audio_models_3s.mlp_tuned audio_models_3s:audio_models_3s audio_models
