@@ -34,12 +34,10 @@ def _params(env: str) -> dict:
 
 
 def candidates(params: dict) -> list[str]:
-    """The models ``select_best_model`` may refit: scikit-learn kinds on every column."""
-    from gtzan_kedro.models.baselines import NETWORK_KINDS
+    """The models ``select_best_model`` may refit."""
+    from gtzan_kedro.templates.feature_models_nodes import refittable
 
-    models = params["audio_models"]["models"]
-    return [name for name, spec in models.items()
-            if spec["kind"] not in NETWORK_KINDS and not spec.get("drop_mfcc")]
+    return [name for name, spec in params["audio_models"]["models"].items() if refittable(spec)]
 
 
 def refit_one(table_path: str, env: str, model: str, features: str) -> None:

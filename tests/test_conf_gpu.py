@@ -102,11 +102,10 @@ def test_cpu_profile_cuts_are_the_documented_ones_and_gpu_restores_them():
     assert _yaml(CONF / "gtzan" / "parameters_audio_models.yml")["audio_models"]["evaluation"][
         "n_leaky"] == 3
     for env, holdouts in (("gtzan", 5), ("gpu", 10)):
-        assert _yaml(CONF / env / "parameters_embeddings.yml")["embedding_probes"]["evaluation"][
-            "n_splits"] == holdouts
+        probes = _yaml(CONF / env / "parameters_embeddings.yml")["embedding_probes"]["evaluation"]
+        assert probes["n_splits"] == holdouts
         # the patch table's leaky_segments splits are 3, as for every other model (not n_splits)
-        assert _yaml(CONF / env / "parameters_embeddings.yml")["embedding_probes"]["evaluation"][
-            "n_leaky"] == 3
+        assert probes["n_leaky"] == 3
     assert _yaml(CONF / "gpu" / "parameters_runtime.yml")["runtime"]["mixed_precision"] is True
     assert _yaml(CONF / "base" / "parameters_runtime.yml")["runtime"]["mixed_precision"] is False
 

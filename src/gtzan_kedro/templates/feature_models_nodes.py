@@ -99,6 +99,11 @@ def evaluate_unselected(table: pd.DataFrame, split_table: pd.DataFrame | None,
                           features, model_name)
 
 
+def refittable(model: dict[str, Any]) -> bool:
+    """Whether the best-model refit may pick ``model``: a scikit-learn kind on every column."""
+    return model["kind"] not in NETWORK_KINDS and not model.get("drop_mfcc")
+
+
 def select_best_model(per_split: list[pd.DataFrame], tables: dict[str, pd.DataFrame],
                       models: dict[str, dict], evaluation: dict[str, Any]) -> dict[str, Any]:
     """Refit the scikit-learn model with the best mean holdout accuracy (from the per-split
@@ -109,9 +114,7 @@ def select_best_model(per_split: list[pd.DataFrame], tables: dict[str, pd.DataFr
     comparison = (pd.concat(frames, ignore_index=True)
                   .groupby(["model", "features", "protocol"], as_index=False)["accuracy"].mean()
                   .rename(columns={"accuracy": "accuracy_mean"}))
-    eligible = comparison["model"].map(lambda m: m in models
-                                       and models[m]["kind"] not in NETWORK_KINDS
-                                       and not models[m].get("drop_mfcc"))
+    eligible = comparison["model"].map(lambda m: m in models and refittable(models[m]))
     candidates = comparison[(comparison["protocol"] == "holdout") & eligible
                             & comparison["features"].isin(list(tables))]
     features = "3s" if "3s" in set(candidates["features"]) else "30s"
