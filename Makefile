@@ -19,7 +19,7 @@ PORT ?= 5001
 .PHONY: install run sample rehearsal test bench viz mlflow serve help
 
 help:
-	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, fetch musicnn weights if missing, run every pipeline (JOBS=2 at a time)"
+	@echo "make run    - install, write the sample corpus if data/01_raw has no audio, fetch musicnn weights if missing, run every pipeline on WORKERS=2 Dask workers"
 	@echo "make rehearsal - GTZAN-sized synthetic corpus in data/rehearsal, every pipeline at --env gtzan budgets (resumable)"
 	@echo "make test   - install with test extras and run the test suite"
 	@echo "make bench  - reference vs fast feature extractor benchmark"
@@ -57,22 +57,26 @@ sample: $(STAMP)
 # fails (offline), the default run goes on without the embeddings pipeline and says so.
 MUSICNN_CACHED = $(BIN)/python -c "from gtzan_kedro.fetch import musicnn_weights_dir; musicnn_weights_dir()" 2>/dev/null
 
-# The default run uses both cores: gtzan_kedro.lanes runs the default pipeline as `kedro run`
-# pieces, JOBS at a time, each once the pieces it reads from are done (logs in data/09_logs/lanes).
-# JOBS=1 runs them one after the other; with ENV set (full size) JOBS defaults to 1 (memory).
-JOBS ?= $(if $(ENV),1,2)
+# The default run uses both cores: gtzan_kedro.runners.DaskRunner runs each node of the default
+# pipeline as a task on a Dask LocalCluster of WORKERS process workers (a protocol's splits too),
+# each node once the nodes it reads from are done; every task's wall, CPU seconds and peak RSS
+# land in data/09_logs/tasks/latest.csv. DASK_SCHEDULER_ADDRESS=tcp://HOST:8786 runs it on a
+# running cluster instead (docs/scale.md); RUNNER=SequentialRunner is one plain `kedro run`.
+WORKERS ?= 2
+RUNNER ?= gtzan_kedro.runners.DaskRunner
+RUNNER_ARGS = --runner $(RUNNER) $(if $(findstring DaskRunner,$(RUNNER)),--runner-params n_workers=$(WORKERS))
 
 run: sample
 	@if [ -n "$(PIPELINE)" ]; then \
-		$(BIN)/kedro run --pipeline $(PIPELINE) $(if $(ENV),--env $(ENV)); \
+		$(BIN)/kedro run --pipeline $(PIPELINE) $(RUNNER_ARGS) $(if $(ENV),--env $(ENV)); \
 	else \
-		skip=; \
+		pipelines=; \
 		if ! $(MUSICNN_CACHED) && ! $(BIN)/gtzan fetch musicnn; then \
 			echo "WARNING: musicnn weights are absent and could not be fetched (no PyPI?): running every"; \
 			echo "WARNING: pipeline but embeddings. Later: gtzan fetch musicnn [--wheel FILE]; make run PIPELINE=embeddings"; \
-			skip="--skip embeddings"; \
+			pipelines="--pipelines $$($(BIN)/python -m gtzan_kedro.pipeline_registry --without embeddings)"; \
 		fi; \
-		$(BIN)/python -m gtzan_kedro.lanes --jobs $(JOBS) $$skip $(if $(ENV),--env $(ENV)); \
+		$(BIN)/kedro run $(RUNNER_ARGS) $$pipelines $(if $(ENV),--env $(ENV)); \
 	fi
 
 # The full-size rehearsal: 1000 synthetic 30-s clips in their own project root (data/rehearsal),

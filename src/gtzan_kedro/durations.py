@@ -1,4 +1,4 @@
-"""Durations as a person reads them in a log, importable without Keras (lanes, the rehearsal
+"""Durations as a person reads them in a log, importable without Keras (the runner, the rehearsal
 table, the Keras progress callbacks)."""
 
 from __future__ import annotations

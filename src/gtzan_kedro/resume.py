@@ -79,6 +79,15 @@ class ResumeHook:
         self._saved: dict[str, set[str]] = {}
         self._skipped: dict[str, str | None] = {}
 
+    # -- the Dask runner's workers (runners.DaskRunner) ----------------------------------------
+    def worker_state(self) -> dict[str, Any]:
+        """What a copy of this hook in a worker process needs to fingerprint the nodes it runs."""
+        return {"pipeline": self._pipeline, "catalog": self._catalog, "skipped": self._skipped}
+
+    def restore_worker_state(self, state: dict[str, Any]) -> None:
+        self._pipeline, self._catalog = state["pipeline"], state["catalog"]
+        self._skipped, self._saved = dict(state["skipped"]), {}
+
     # -- fingerprints -------------------------------------------------------------------------
     def _folder(self) -> Path | None:
         dataset = self._catalog.get(FINGERPRINTS) if FINGERPRINTS in self._catalog else None

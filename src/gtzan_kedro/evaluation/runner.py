@@ -11,12 +11,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from gtzan_kedro.cluster import map_tasks
 from gtzan_kedro.evaluation.aggregation import mean_std, song_level_accuracy
 from gtzan_kedro.evaluation.metrics import classification_metrics
 from gtzan_kedro.evaluation.splits import Split
@@ -74,25 +76,43 @@ class ProtocolResult:
     classes: np.ndarray
 
 
+def _timed(fit_predict: Callable[[Split], Any], split: Split) -> tuple[Any, float]:
+    """``fit_predict(split)`` and its wall seconds, measured where it ran."""
+    started = time.perf_counter()
+    result = fit_predict(split)
+    return result, time.perf_counter() - started
+
+
 def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
                  splits: Sequence[Split], y: Sequence, classes: Sequence, *, model: str,
                  features: str, protocol: str, groups: Sequence | None = None,
-                 train_rows: str = "train", progress: bool = True) -> ProtocolResult:
+                 train_rows: str = "train", progress: bool = True, as_tasks: bool = False,
+                 on_split_done: Callable[[Split], None] | None = None) -> ProtocolResult:
     """Fit and score a model on every split; return per-split metrics and the summary row.
 
     ``y`` holds the labels of all rows (indexed by the split positions); ``groups`` (track ids)
     adds song-level accuracy when rows are segments. ``train_rows`` says which rows the model's
     ``train_proba`` covers: ``"train"`` (``split.train``) or ``"fit"`` (train + validation).
+    ``as_tasks`` lets the splits run as tasks of the Dask cluster this node runs on
+    (:func:`gtzan_kedro.cluster.map_tasks`; ``fit_predict`` must then be picklable and seed
+    each fit itself); ``on_split_done(split)`` is called here as each split's result arrives.
     """
     y = np.asarray(y, dtype=object)
     classes = np.asarray(classes, dtype=object)
     groups = None if groups is None else np.asarray(groups, dtype=object)
     records, predictions, confusion, per_class = [], [], None, []
-    for split in tqdm(splits, desc=f"{model}/{features}/{protocol}", disable=not progress,
-                      leave=False):
-        started = time.perf_counter()
-        result = fit_predict(split)
-        seconds = time.perf_counter() - started
+    bar = tqdm(total=len(splits), desc=f"{model}/{features}/{protocol}", disable=not progress,
+               leave=False)
+
+    def arrived(split: Split, _) -> None:
+        bar.update()
+        if on_split_done is not None:
+            on_split_done(split)
+
+    fits = map_tasks(partial(_timed, fit_predict), splits, label=f"{model}-{features}-{protocol}",
+                     on_result=arrived, on_cluster=as_tasks)
+    bar.close()
+    for split, (result, seconds) in zip(splits, fits, strict=True):
         if not isinstance(result, SplitPrediction):
             result = SplitPrediction(test_proba=np.asarray(result))
         if result.classes is not None:

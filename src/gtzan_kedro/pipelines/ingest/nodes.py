@@ -20,6 +20,7 @@ from gtzan_kedro.audio.features import feature_rows, rows_to_table
 from gtzan_kedro.audio.io import AudioError, load_audio, probe
 from gtzan_kedro.audio.spectrograms import mel_image, segment_tensors
 from gtzan_kedro.audio.warmup import warm_numba_cache
+from gtzan_kedro.cluster import SPLIT_PRIORITY, cluster_workers
 from gtzan_kedro.datasets.partitions import StreamedPartitionedDataset, WrittenPartition
 
 logger = logging.getLogger(__name__)
@@ -172,8 +173,12 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
 
     Each worker writes its track's tensors and image itself, so the folders (like the
     audio) must be on a file system the workers share with this process."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster, worker_client
 
+    if not address and cluster_workers() >= 2:  # this node is a task of the run's cluster
+        with worker_client(separate_thread=True) as client:
+            yield from _dask_results(client, tasks, params, writers)
+        return
     cluster = None
     if address:
         client = Client(address, timeout="30s")
@@ -181,25 +186,33 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
-    logger.info("extracting on dask scheduler %s (%d workers)", client.scheduler.address,
-                len(client.scheduler_info()["workers"]))
     try:
-        futures = client.map(process_track, [t.path for t in tasks],
-                             [t.track_id for t in tasks], [t.genre for t in tasks],
-                             params=params, writers=writers, pure=False)
-        task_of = dict(zip((f.key for f in futures), tasks))
-        for future in as_completed(futures):
-            task = task_of[future.key]
-            try:
-                yield task, future.result()
-            except Exception as exc:  # a lost worker fails its tasks, not the whole ingest
-                yield task, TrackResult(task.track_id, error=f"dask task failed: {type(exc).__name__}: {exc}",
-                                        transient=True)
-            future.release()
+        yield from _dask_results(client, tasks, params, writers)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _dask_results(client, tasks: list, params: dict[str, Any],
+                  writers: dict[str, StreamedPartitionedDataset]) -> Iterator[tuple[Any, TrackResult]]:
+    """One task per track on ``client``'s cluster; results as they finish."""
+    from distributed import as_completed
+
+    logger.info("extracting on dask scheduler %s (%d workers)", client.scheduler.address,
+                len(client.scheduler_info()["workers"]))
+    futures = client.map(process_track, [t.path for t in tasks],
+                         [t.track_id for t in tasks], [t.genre for t in tasks],
+                         params=params, writers=writers, pure=False, priority=SPLIT_PRIORITY)
+    task_of = dict(zip((f.key for f in futures), tasks))
+    for future in as_completed(futures):
+        task = task_of[future.key]
+        try:
+            yield task, future.result()
+        except Exception as exc:  # a lost worker fails its tasks, not the whole ingest
+            yield task, TrackResult(task.track_id, error=f"dask task failed: {type(exc).__name__}: {exc}",
+                                    transient=True)
+        future.release()
 
 
 def _cached_entries(ok: pd.DataFrame, fingerprints: dict[str, dict], ingest_cache: dict[str, Callable[[], Any]],
@@ -225,6 +238,8 @@ def _extract_new(todo: list, fingerprints: dict[str, dict], params_fp: str, para
     transient failures) and the written tensor and image partitions (handles, not arrays).
     """
     backend, address, workers = _executor_settings(params)
+    if cluster_workers() >= 2:  # run by the Dask runner: the tracks go to the same cluster
+        backend, address = "dask", None
     if workers != 1 or backend == "dask":
         warm_numba_cache()  # compile once here: workers compiling at once can crash
     results = (_run_dask(todo, params, writers, address, workers) if backend == "dask"

@@ -1,0 +1,121 @@
+"""Task order and makespan over a pipeline's graph, from measured task times.
+
+The Dask runner submits ready nodes longest remaining chain first (:func:`critical_path_priorities`,
+from the last run's task log); :func:`simulate_makespan` replays the same list scheduling on
+``k`` workers to say what more workers would buy (``benchmarks/simulate_makespan.py``).
+No Kedro session or Dask here: a graph is a mapping ``node -> the nodes it waits for``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+DEFAULT_SECONDS = 1.0   # a node never timed counts as short: it waits behind the measured ones
+
+
+def graph_of(pipeline) -> dict[str, set[str]]:
+    """``{node name: names of the nodes it waits for}`` of a Kedro pipeline."""
+    return {node.name: {d.name for d in deps} for node, deps in pipeline.node_dependencies.items()}
+
+
+def _order(graph: Mapping[str, set[str]]) -> list[str]:
+    """Topological order (Kahn's), ties by name so the order is the same every time."""
+    waiting = {n: set(d) for n, d in graph.items()}
+    children: dict[str, list[str]] = {n: [] for n in graph}
+    for n, deps in graph.items():
+        for d in deps:
+            children.setdefault(d, []).append(n)
+    ready = sorted(n for n, d in waiting.items() if not d)
+    order = []
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for c in children.get(n, []):
+            waiting[c].discard(n)
+            if not waiting[c]:
+                ready.append(c)
+        ready.sort()
+    if len(order) != len(graph):
+        raise ValueError("the graph has a cycle: " + ", ".join(sorted(set(graph) - set(order))))
+    return order
+
+
+def bottom_levels(graph: Mapping[str, set[str]], seconds: Mapping[str, float]) -> dict[str, float]:
+    """Each node's own time plus the longest chain of nodes after it."""
+    children: dict[str, list[str]] = {n: [] for n in graph}
+    for n, deps in graph.items():
+        for d in deps:
+            children[d].append(n)
+    level: dict[str, float] = {}
+    for n in reversed(_order(graph)):
+        own = float(seconds.get(n, DEFAULT_SECONDS))
+        level[n] = own + max((level[c] for c in children[n]), default=0.0)
+    return level
+
+
+def critical_path_priorities(pipeline, seconds: Mapping[str, float]) -> dict[str, float]:
+    """Dask priorities (higher runs first) for a pipeline's nodes: their bottom levels."""
+    return bottom_levels(graph_of(pipeline), seconds) if pipeline.nodes else {}
+
+
+def read_task_durations(folder: str | Path | None) -> dict[str, float]:
+    """Each node's wall seconds in the newest task log of ``folder`` (``latest.csv``); empty
+    when there is none yet."""
+    if folder is None:
+        return {}
+    path = Path(folder) / "latest.csv"
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError):
+        return {}
+    frame = frame[frame.get("status", "done") == "done"] if "status" in frame else frame
+    return {str(k): float(v) for k, v in frame.groupby("node")["wall_s"].max().items()}
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """One node's place in a simulated run."""
+
+    node: str
+    worker: int
+    start: float
+    end: float
+
+
+def simulate_makespan(graph: Mapping[str, set[str]], seconds: Mapping[str, float],
+                      workers: int) -> tuple[float, list[Scheduled]]:
+    """List scheduling as the runner does it: whenever a worker is free, the ready node with
+    the longest remaining chain starts on it. Returns the makespan and each node's slot."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    level = bottom_levels(graph, seconds)
+    waiting = {n: set(d) for n, d in graph.items()}
+    children: dict[str, list[str]] = {n: [] for n in graph}
+    for n, deps in graph.items():
+        for d in deps:
+            children[d].append(n)
+    ready = [(-level[n], n) for n, d in waiting.items() if not d]
+    heapq.heapify(ready)
+    free = list(range(workers))
+    running: list[tuple[float, int, str]] = []
+    clock, slots = 0.0, []
+    while ready or running:
+        while ready and free:
+            _, n = heapq.heappop(ready)
+            worker = free.pop(0)
+            end = clock + float(seconds.get(n, DEFAULT_SECONDS))
+            heapq.heappush(running, (end, worker, n))
+            slots.append(Scheduled(n, worker, clock, end))
+        clock, worker, n = heapq.heappop(running)
+        free.append(worker)
+        free.sort()
+        for c in children[n]:
+            waiting[c].discard(n)
+            if not waiting[c]:
+                heapq.heappush(ready, (-level[c], c))
+    return clock, slots

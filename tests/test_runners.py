@@ -1,0 +1,138 @@
+"""gtzan_kedro.runners.DaskRunner on small pipelines: the same outputs as SequentialRunner, a
+raising node named, a killed worker survived, and splits handed to the same cluster."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline, node
+from kedro.runner import SequentialRunner
+from kedro_datasets.pickle import PickleDataset
+
+from gtzan_kedro.cluster import map_tasks
+from gtzan_kedro.runners import DaskRunner
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _square_all(numbers: list[int]) -> list[int]:
+    return [n * n for n in numbers]
+
+
+def _total(squares: list[int], offset: int) -> int:
+    return sum(squares) + offset
+
+
+def _describe(squares: list[int], total: int) -> dict:
+    return {"n": len(squares), "total": total, "pid": os.getpid()}
+
+
+def _pipeline() -> Pipeline:
+    return Pipeline([
+        node(_square_all, "numbers", "squares", name="square"),             # memory -> memory
+        node(_total, ["squares", "params:offset"], "total", name="total"),  # memory -> file
+        node(_describe, ["squares", "total"], "summary", name="describe"),  # -> run output
+    ])
+
+
+def _catalog(tmp_path: Path) -> DataCatalog:
+    return DataCatalog(datasets={
+        "numbers": MemoryDataset(list(range(10))),
+        "params:offset": MemoryDataset(7),
+        "squares": MemoryDataset(),
+        "total": PickleDataset(filepath=str(tmp_path / "total.pkl")),
+    })
+
+
+def test_dask_runner_gives_the_sequential_outputs_and_logs_every_task(tmp_path: Path) -> None:
+    sequential = SequentialRunner().run(_pipeline(), _catalog(tmp_path / "seq"))
+    sequential_total = PickleDataset(filepath=str(tmp_path / "seq" / "total.pkl")).load()
+
+    logs = tmp_path / "tasks"
+    dask = DaskRunner(n_workers=2, task_log_dir=str(logs)).run(
+        _pipeline(), _catalog(tmp_path / "dask"), run_id="r1")
+    dask_total = PickleDataset(filepath=str(tmp_path / "dask" / "total.pkl")).load()
+
+    assert dask_total == sequential_total == sum(n * n for n in range(10)) + 7
+    summary = dask["summary"].load()
+    assert summary["total"] == sequential["summary"].load()["total"]
+    assert summary["pid"] != os.getpid()  # it ran in a worker process, not here
+    log = pd.read_csv(logs / "r1.csv")
+    assert sorted(log["node"]) == ["describe", "square", "total"]
+    assert set(log["status"]) == {"done"}
+    assert (log["peak_rss_mb"] > 0).all() and log["wall_s"].notna().all()
+    assert (logs / "latest.csv").read_text() == (logs / "r1.csv").read_text()
+
+
+def _boom(numbers: list[int]) -> list[int]:
+    raise ValueError(f"bad numbers: {len(numbers)}")
+
+
+def test_a_raising_node_stops_the_run_with_its_name_and_error(tmp_path: Path, caplog) -> None:
+    pipeline = Pipeline([node(_boom, "numbers", "squares", name="explode"),
+                         node(_total, ["squares", "params:offset"], "total", name="total")])
+    with pytest.raises(ValueError, match="bad numbers: 10"):
+        DaskRunner(n_workers=2, task_log_dir=str(tmp_path / "tasks")).run(
+            pipeline, _catalog(tmp_path), run_id="r2")
+    assert "node explode failed: ValueError: bad numbers: 10" in caplog.text
+    assert not (tmp_path / "total.pkl").exists()  # the node after it never ran
+    assert pd.read_csv(tmp_path / "tasks" / "r2.csv")["status"].tolist() == ["failed"]
+
+
+def _die_once(numbers: list[int], marker: str) -> list[int]:
+    """Kills its own worker process the first time (as the OOM killer would), works after."""
+    if not Path(marker).exists():
+        Path(marker).write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return [n * n for n in numbers]
+
+
+def test_a_worker_killed_in_the_middle_of_a_node_costs_a_rerun_not_the_run(tmp_path: Path) -> None:
+    marker = tmp_path / "killed.txt"
+    catalog = _catalog(tmp_path)
+    catalog["params:marker"] = MemoryDataset(str(marker))
+    pipeline = Pipeline([node(_die_once, ["numbers", "params:marker"], "squares", name="square"),
+                         node(_total, ["squares", "params:offset"], "total", name="total")])
+    DaskRunner(n_workers=2, task_log_dir=str(tmp_path / "tasks")).run(pipeline, catalog, run_id="r3")
+    assert marker.exists()  # the first try really died
+    assert PickleDataset(filepath=str(tmp_path / "total.pkl")).load() == sum(n * n for n in range(10)) + 7
+    log = pd.read_csv(tmp_path / "tasks" / "r3.csv")
+    assert log["node"].tolist() == ["square", "total"] and set(log["status"]) == {"done"}
+
+
+def _split_fit(item: int) -> tuple[int, int]:
+    if item < 0:
+        raise RuntimeError(f"split {item} failed")
+    return item * 10, os.getpid()
+
+
+def _fit_all(items: list[int]) -> list:
+    arrived: list[int] = []
+    results = map_tasks(_split_fit, items, label="test", on_result=lambda i, _: arrived.append(i))
+    return [results, arrived, os.getpid()]
+
+
+def test_splits_run_as_tasks_of_the_cluster_in_order_and_errors_come_back(tmp_path: Path) -> None:
+    in_process = map_tasks(_split_fit, [1, 2, 3])
+    assert [r for r, _ in in_process] == [10, 20, 30]
+    assert {pid for _, pid in in_process} == {os.getpid()}  # no cluster here: this process
+
+    items = list(range(8))
+    catalog = DataCatalog(datasets={"items": MemoryDataset(items)})
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(
+        Pipeline([node(_fit_all, "items", "fitted", name="fit_all")]), catalog)
+    results, arrived, node_pid = out["fitted"].load()
+    assert [r for r, _ in results] == [i * 10 for i in items]
+    assert arrived == items
+    # both workers fitted splits: the node's own process and the other worker
+    assert len({pid for _, pid in results}) == 2 and node_pid in {pid for _, pid in results}
+
+    with pytest.raises(RuntimeError, match="split -1 failed"):
+        DaskRunner(n_workers=2, task_log_dir=None).run(
+            Pipeline([node(_fit_all, "items", "fitted", name="fit_all")]),
+            DataCatalog(datasets={"items": MemoryDataset([1, -1, 2])}))
