@@ -55,7 +55,8 @@ def summary(table_path: Path = COMPARISON_CSV, report_path: Path | None = None, 
             shown = pd.DataFrame({
                 "model": best["model"], "features": best["features"],
                 "protocol": [f"{p}*" if p in INFLATED else p for p in best["protocol"].astype(str)],
-                "accuracy": [f"{m:.3f} ± {s:.3f}" for m, s in zip(best["accuracy_mean"], best["accuracy_std"])],
+                "accuracy": [f"{m:.3f} ± {s:.3f}" if n > 1 else f"{m:.3f} ± –"  # one split: no spread
+                             for m, s, n in zip(best["accuracy_mean"], best["accuracy_std"], best["n_splits"])],
                 "n_splits": best["n_splits"].astype(int),
                 "auroc": best["auroc_mean"].map(lambda v: f"{v:.3f}"),
             })

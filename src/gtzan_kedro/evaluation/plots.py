@@ -211,7 +211,8 @@ def accuracy_heatmap_figure(table: pd.DataFrame, title: str = "", max_lines_per_
                     continue
                 row = cells.loc[(line[1], protocol)]
                 std = row["accuracy_std"]
-                spread = f"±{std:.3f}" if pd.notna(std) else "±?"
+                # the std of one split is 0 by construction, not a sign of a stable score
+                spread = f"±{std:.3f}" if pd.notna(std) and row["n_splits"] > 1 else "±–"
                 ax.text(j, i, f"{row['accuracy_mean']:.3f}\n{spread} n={int(row['n_splits'])}",
                         ha="center", va="center", fontsize=7, linespacing=1.0,
                         color="white" if row["accuracy_mean"] > 0.72 else "black", zorder=4)
@@ -231,7 +232,7 @@ def accuracy_heatmap_figure(table: pd.DataFrame, title: str = "", max_lines_per_
         ax.grid(which="minor", axis="x", color="white", lw=1.5)
         ax.set_ylim(len(panel) - 0.5, -0.5)
     fig.suptitle(title or "test accuracy by model and protocol", fontsize=10)
-    fig.text(0.5, 0.0, "cell: mean accuracy over the protocol's splits, ± their std, n = splits; "
-             "– not scored; chance = 0.100 (10 genres)", ha="center", va="bottom", fontsize=7.5)
+    fig.text(0.5, 0.0, "cell: mean accuracy over the protocol's splits, ± their std (±– for one split), "
+             "n = splits; – not scored; chance = 0.100 (10 genres)", ha="center", va="bottom", fontsize=7.5)
     fig.tight_layout(rect=(0, 0.012, 1, 1))
     return fig

@@ -166,3 +166,11 @@ def test_row_groups_name_every_pipeline_that_writes_comparison_rows():
     writers = {name.split(".")[0] for name in comparison_row_outputs()}
     assert writers == named
     assert groups["features"]["30s"] == "audio_models_30s" and groups["models"]["cnn_mel"] == "image_models"
+
+
+def test_a_single_split_shows_no_spread():
+    """The std of one split is 0 by construction: the cell says ±– rather than ±0.000."""
+    rows = table()
+    rows.loc[0, "n_splits"] = 1
+    cells = [t.get_text() for ax in accuracy_chart(rows).axes for t in ax.texts]
+    assert "0.700\n±– n=1" in cells and "0.740\n±0.020 n=10" in cells

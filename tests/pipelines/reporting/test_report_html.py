@@ -98,7 +98,8 @@ def test_report_holds_every_section_and_only_inline_png_images():
         Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).verify()
     assert [s for _, s in page.images].count("best") == 3
     best = page.sections["best"]
-    assert "holdout: random_forest [30s]" in best and "fault_filtered: cnn_mel [mel_30s]" in best
+    assert "holdout: random_forest [30s], accuracy 0.740 ± 0.030 over 5 splits" in best
+    assert "fault_filtered: cnn_mel [mel_30s], accuracy 0.550 on 1 split" in best
     assert "leaky_segments: svm [3s]" in best and "inflated" in best
     features = page.sections["features"]
     assert "mfcc9_mean" in features and "mfcc10_mean" not in features  # the top 10 only

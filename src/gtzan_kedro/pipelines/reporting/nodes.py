@@ -91,7 +91,7 @@ def leakage_chart(leakage: pd.DataFrame) -> Figure:
                                          leakage["inflation"])):
         ax.text(high + 0.01, i, f"{gain:+.3f}", va="center", fontsize=8)
     ax.set_yticks(y, labels, fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(leakage) - 0.4, -0.6)  # largest inflation on top, no empty band around the bars
     ax.set_xlim(0, 1.1)
     ax.set_xticks(np.linspace(0, 1, 6))
     ax.axvline(0.1, color="grey", lw=0.8, ls=":")
@@ -155,8 +155,9 @@ def _best_section(comparison: pd.DataFrame, figures, confusion_paths: list[str])
         protocol, model, features = str(row.protocol), str(row.model), str(row.features)
         inflated = protocol in INFLATED_PROTOCOLS
         heading = (f"<h3>{html.escape(protocol)}: {html.escape(model)} [{html.escape(features)}], "
-                   f"accuracy {row.accuracy_mean:.3f} ± {row.accuracy_std:.3f} over {int(row.n_splits)} "
-                   f"split(s){' <span class=inflated>(inflated protocol)</span>' if inflated else ''}</h3>")
+                   f"accuracy {row.accuracy_mean:.3f}"
+                   f"{f' ± {row.accuracy_std:.3f} over {int(row.n_splits)} splits' if row.n_splits > 1 else ' on 1 split'}"
+                   f"{' <span class=inflated>(inflated protocol)</span>' if inflated else ''}</h3>")
         keys = [p.format(model=model, features=features, protocol=protocol) for p in confusion_paths]
         png = next((b for b in (_png(figures, k) for k in keys) if b is not None), None)
         if png is None:
