@@ -77,42 +77,6 @@ def importance_figure(importances: pd.Series, title: str = "", top: int = 10,
     return fig
 
 
-def accuracy_by_model_figure(table: pd.DataFrame, title: str = "") -> Figure:
-    """Grouped bars of mean test accuracy (+- std) per model, one colour per protocol.
-
-    ``table`` has the comparison-table columns; features are folded into the bar label.
-    """
-    if table.empty:
-        fig, ax = plt.subplots(figsize=(6, 2))
-        ax.text(0.5, 0.5, "no rows in the comparison table yet", ha="center", va="center")
-        ax.axis("off")
-        return fig
-    frame = table.copy()
-    frame["label"] = frame["model"].astype(str) + " [" + frame["features"].astype(str) + "]"
-    means = frame.pivot_table(index="label", columns="protocol", values="accuracy_mean", aggfunc="max")
-    stds = frame.pivot_table(index="label", columns="protocol", values="accuracy_std", aggfunc="max")
-    order_col = "holdout" if "holdout" in means.columns else means.columns[0]
-    means = means.sort_values(order_col, ascending=True, na_position="first")
-    stds = stds.reindex(index=means.index, columns=means.columns)
-    protocols = list(means.columns)
-    height = 0.8 / len(protocols)
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(means) * max(1, len(protocols) / 1.5) + 1.5))
-    y = np.arange(len(means))
-    for k, protocol in enumerate(protocols):
-        ax.barh(y + k * height - 0.4 + height / 2, means[protocol].fillna(0).to_numpy(), height,
-                xerr=stds[protocol].fillna(0).to_numpy(), label=protocol, alpha=0.9,
-                error_kw={"elinewidth": 0.8, "capsize": 2})
-    ax.set_yticks(y, means.index)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("test accuracy (mean over splits, bars: std)")
-    ax.axvline(0.1, color="grey", lw=0.8, ls=":", label="chance (10 genres)")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title or "test accuracy by model and protocol", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 #: the comparison table's protocols, in the order a reader compares them (others follow, sorted)
 PROTOCOL_ORDER = ("holdout", "fault_filtered", "leaky_segments")
 #: what each protocol's column header says under its name

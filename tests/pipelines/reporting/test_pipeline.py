@@ -137,7 +137,8 @@ def test_reporting_takes_every_model_namespace_rows_and_runs_in_process():
     inputs = sorted(pipe.inputs())
     assert "audio_models_30s.svm.comparison_rows" in inputs
     assert "image_models.cnn_mel.comparison_rows" in inputs and "multimodal.multimodal.comparison_rows" in inputs
-    report_inputs = {"reporting_figures", "pm25_metrics_if_present", "feature_scores", "feature_scores_3s",
+    report_inputs = {"reporting_figures", "pm25_metrics_if_present", "pm25_plots_written",
+                     "feature_scores", "feature_scores_3s",
                      "selected_features", "selected_features_3s", "params:reporting"}
     assert report_inputs <= set(inputs)
     assert all(name.endswith(".comparison_rows") for name in set(inputs) - report_inputs)
@@ -174,3 +175,14 @@ def test_a_single_split_shows_no_spread():
     rows.loc[0, "n_splits"] = 1
     cells = [t.get_text() for ax in accuracy_chart(rows).axes for t in ax.texts]
     assert "0.700\n±– n=1" in cells and "0.740\n±0.020 n=10" in cells
+
+
+def test_in_one_run_with_pm25_forecast_the_report_waits_for_its_plots():
+    """report.html embeds pm25_forecast's PNGs, read from files: the plot node's note
+    (pm25_plots_written) is the edge that makes any runner write the page after them."""
+    from gtzan_kedro.pipelines.pm25_forecast.pipeline import create_pipeline as pm25_pipeline
+    from gtzan_kedro.pipelines.reporting.pipeline import create_pipeline as reporting_pipeline
+
+    combined = pm25_pipeline() + reporting_pipeline()
+    waits_for = {n.name: {d.name for d in deps} for n, deps in combined.node_dependencies.items()}
+    assert "pm25_forecast.plot_pm25_forecasts" in waits_for["reporting.write_report_html"]

@@ -236,13 +236,16 @@ def build_report(comparison: pd.DataFrame, leakage: pd.DataFrame | None,
                  figures: Mapping[str, Callable[[], Any]] | None, pm25_metrics: pd.DataFrame | None,
                  feature_scores: pd.DataFrame | None, feature_scores_3s: pd.DataFrame | None,
                  selected_features: dict | None, selected_features_3s: dict | None,
-                 params: dict[str, Any], groups: RowGroups | None = None) -> str:
+                 params: dict[str, Any], groups: RowGroups | None = None,
+                 pm25_plots_written: dict | None = None) -> str:
     """report.html: the comparison heatmap, the best model of each protocol with its confusion
     matrix, the leakage chart, the PM2.5 metrics and plots, the feature-selection top list and
     how to open kedro-viz and MLflow; a section whose pipeline has not run says so.
 
     ``figures`` maps each PNG under data/08_reporting (path without ``.png``) to its loader;
-    ``params`` is ``reporting``'s parameters (where confusion matrices and PM2.5 plots are)."""
+    ``params`` is ``reporting``'s parameters (where confusion matrices and PM2.5 plots are).
+    ``pm25_plots_written`` (pm25_forecast's note of its plots, None before it ran) is read only
+    so that, in one run with pm25_forecast, this node runs after the plots it embeds."""
     comparison = comparison if comparison is not None else pd.DataFrame(columns=COMPARISON_COLUMNS)
     sections = [
         rp.Section("comparison", "Model comparison", _comparison_section(comparison, groups)),

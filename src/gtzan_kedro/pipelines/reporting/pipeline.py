@@ -58,6 +58,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(bound(build_report, groups=groups),
              {"comparison": "comparison_table", "leakage": "leakage_comparison",
               "figures": "reporting_figures", "pm25_metrics": "pm25_metrics_if_present",
+              "pm25_plots_written": "pm25_plots_written",
               "feature_scores": "feature_scores", "feature_scores_3s": "feature_scores_3s",
               "selected_features": "selected_features", "selected_features_3s": "selected_features_3s",
               "params": "params:reporting"},
