@@ -76,7 +76,8 @@ run: sample
 			echo "WARNING: pipeline but embeddings. Later: gtzan fetch musicnn [--wheel FILE]; make run PIPELINE=embeddings"; \
 			pipelines="--pipelines $$($(BIN)/python -m gtzan_kedro.pipeline_registry --without embeddings)"; \
 		fi; \
-		$(BIN)/kedro run $(RUNNER_ARGS) $$pipelines $(if $(ENV),--env $(ENV)); \
+		$(BIN)/kedro run $(RUNNER_ARGS) $$pipelines $(if $(ENV),--env $(ENV)) && \
+		$(BIN)/python -m gtzan_kedro.reporting_summary; \
 	fi
 
 # The full-size rehearsal: 1000 synthetic 30-s clips in their own project root (data/rehearsal),

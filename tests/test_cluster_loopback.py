@@ -106,7 +106,8 @@ def test_a_pipeline_runs_on_a_scheduler_two_workers_and_an_mlflow_server(tmp_pat
     elsewhere.mkdir()
     for name in ("w1", "w2"):
         start(name, [str(BIN / "dask"), "worker", "--scheduler-file", str(scheduler_file),
-                     "--nthreads", "1", "--nworkers", "1", "--name", name, "--no-dashboard"],
+                     "--nthreads", "1", "--nworkers", "1", "--name", name, "--no-dashboard",
+                     "--resources", "node=1"],
               elsewhere)
     address = json.loads(scheduler_file.read_text())["address"]
 

@@ -1,4 +1,5 @@
-"""The `gtzan` console script: Kaggle features and genre predictions for any audio file."""
+"""The `gtzan` console script: Kaggle features and genre predictions for any audio file, and
+the summary of a run (`gtzan report`)."""
 
 from __future__ import annotations
 
@@ -151,6 +152,17 @@ main.add_command(predict)
 from gtzan_kedro.inference.tags import tags  # noqa: E402
 
 main.add_command(tags)
+
+
+@main.command()
+@click.option("--top", type=int, default=10, show_default=True, help="Rows to print.")
+@click.option("--protocol", default=None, help="Only this protocol (holdout, fault_filtered, leaky_segments).")
+def report(top: int, protocol: str | None) -> None:
+    """Print the most accurate rows of data/08_reporting/model_comparison.csv and where
+    report.html is (run from the project directory)."""
+    from gtzan_kedro.reporting_summary import summary
+
+    click.echo(summary(top=top, protocol=protocol))
 
 
 if __name__ == "__main__":

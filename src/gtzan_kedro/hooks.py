@@ -216,8 +216,40 @@ def _log_model(name: str, model: Any) -> None:
         logger.warning("%s: the fitted model was not logged to MLflow: %s", name, exc)
 
 
+# MLflow 3's UI opens an experiment on its GenAI trace overview unless this tag says it holds
+# model training runs; the value is the UI's ExperimentKind.CUSTOM_MODEL_DEVELOPMENT.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING_KIND = "custom_model_development"
+
+
+def mark_model_training_experiment(tracking_uri: str, experiment_name: str) -> None:
+    """Tag the project's MLflow experiment as model training, so `kedro mlflow ui` shows its
+    runs table first; a kind set by hand (not one the UI inferred) is left as it is."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is None:
+        return
+    kind = experiment.tags.get(EXPERIMENT_KIND_TAG)
+    if kind is None or kind.endswith("_inferred") or kind == "no_inferred_type":
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND)
+
+
 class ModelTrackingHook:
     """One nested MLflow run per model namespace, filled from that node's outputs."""
+
+    @hook_impl(trylast=True)
+    def after_context_created(self, context) -> None:
+        """After kedro-mlflow has set up the experiment (`kedro run`, `kedro mlflow ui`)."""
+        config = getattr(context, "mlflow", None)
+        if config is None:
+            return
+        try:
+            mark_model_training_experiment(config.server.mlflow_tracking_uri,
+                                           config.tracking.experiment.name)
+        except Exception as exc:  # a locked mlflow.db must not stop the run
+            logger.warning("MLflow experiment not tagged as model training: %s", exc)
 
     @hook_impl
     def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:

@@ -52,6 +52,8 @@ from gtzan_kedro.scheduling import critical_path_priorities, read_task_durations
 
 logger = logging.getLogger(__name__)
 
+# the worker resource a node task holds (one per worker): see DaskRunner._node_resources
+NODE_RESOURCE = "node"
 TASK_COLUMNS = ["run_id", "node", "namespace", "worker", "host", "started", "wall_s", "cpu_s",
                 "peak_rss_mb", "status"]
 
@@ -114,7 +116,7 @@ class DaskRunner(AbstractRunner):
         _quiet_dask_logs()
         # processes, not threads: Keras' global seeds and MLflow's run stack are per process
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=self._threads,
-                               processes=True, memory_limit=self._memory_limit,
+                               processes=True, resources={NODE_RESOURCE: 1}, memory_limit=self._memory_limit,
                                dashboard_address=None, silence_logs=logging.WARNING)
         self._logger.info("Dask LocalCluster: %d process worker(s) x %d thread(s)", n_workers,
                           self._threads)
@@ -134,6 +136,7 @@ class DaskRunner(AbstractRunner):
             if self._address:  # a remote worker's log lines reach this terminal too
                 for name in ("gtzan_kedro", "kedro"):
                     client.forward_logging(name, level=logging.INFO)
+            node_resources = self._node_resources(client)
             state = self._run_state(catalog, hook_manager, run_id)
             state_future = share(client, state, "run-state")
             priorities = critical_path_priorities(pipeline, read_task_durations(log.folder))
@@ -150,7 +153,8 @@ class DaskRunner(AbstractRunner):
                                 if name in state.memory and name in producers}
                     future = client.submit(
                         run_node_task, node, state_future, upstream, key=_task_key(node, run_id),
-                        pure=False, retries=0, priority=priorities.get(node.name, 0))
+                        pure=False, retries=0, priority=priorities.get(node.name, 0),
+                        resources=node_resources)
                     running[future], results[node] = node, future
                 if not running:
                     self._raise_runtime_error(todo, done, set(), None)
@@ -180,6 +184,20 @@ class DaskRunner(AbstractRunner):
             client.close()
             if cluster is not None:
                 cluster.close()
+
+    def _node_resources(self, client) -> dict[str, int] | None:
+        """One node at a time per worker: each node task holds the worker's ``node`` resource.
+        A node waiting for its splits frees its thread for them (gtzan_kedro.cluster), not for a
+        second node, so a Keras node never shares its process with another node (that changed
+        its scores) and a worker's memory holds one node's data. Workers started without
+        ``--resources node=1`` run nodes side by side, as Dask would."""
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+        if workers and all(w.get("resources", {}).get(NODE_RESOURCE, 0) >= 1 for w in workers):
+            return {NODE_RESOURCE: 1}
+        self._logger.warning("Dask workers without the resource %s=1 (dask worker --resources "
+                             "%s=1): a worker may run several nodes at once", NODE_RESOURCE,
+                             NODE_RESOURCE)
+        return None
 
     @staticmethod
     def _release(node: Node, results: dict, producers: dict, load_counts: Counter,

@@ -148,3 +148,34 @@ def test_default_is_the_newest_of_best_audio_model_and_best_embedding_probe(kedr
     monkeypatch.setenv("GTZAN_MUSICNN_DIR", str(musicnn_dir))
     assert not isinstance(default_predictor(root), EmbeddingGenrePredictor)  # older: audio model wins
     assert isinstance(resolve_predictor(BEST_PROBE_ENTRY, project_root=root), EmbeddingGenrePredictor)
+
+
+class _ConstantEmbedder:
+    """Stands in for musicnn (no weights needed): the same 4-value embedding for every patch."""
+
+    def patch_outputs(self, patches):
+        return {"max_pool": np.tile([0.1, 0.2, 0.3, 0.4], (len(patches), 1))}
+
+
+def test_track_probe_output_says_whole_track_and_its_real_length(clip, tmp_path, monkeypatch):
+    """A track-level probe makes one prediction on the whole file: the table says so with
+    the file's length, not "1 segment(s) of 30 s"."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)), np.repeat(list(GENRES), 10)
+    bundle = {"model": LogisticRegression().fit(X, y), "classes": list(GENRES),
+              "feature_columns": [f"emb_{i}" for i in range(4)], "name": "logistic_regression",
+              "embedding": {"model": "MSD_musicnn", "output": "max_pool", "level": "track"}}
+    joblib.dump(bundle, tmp_path / "probe.pkl")
+    monkeypatch.setattr(EmbeddingGenrePredictor, "check_weights", lambda self: str(tmp_path))
+    monkeypatch.setattr(EmbeddingGenrePredictor, "_embedder", lambda self: _ConstantEmbedder())
+    song = clip(tmp_path / "song.wav", seconds=12.3)
+
+    table = _invoke(song, "--model", tmp_path / "probe.pkl")
+    assert table.exit_code == 0, table.stderr
+    assert "song.wav  (whole track, 12.3 s)" in table.stdout
+    assert "segment(s) of 30 s" not in table.stdout and "majority vote" not in table.stdout
+    record = json.loads(_invoke(song, "--model", tmp_path / "probe.pkl", "--format", "json").stdout)[0]
+    assert record["level"] == "track" and record["n_segments"] == 1
+    assert record["segment_seconds"] == pytest.approx(12.3, abs=0.01)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import tempfile
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 22050
 SUPPORTED_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".au")
@@ -32,6 +41,50 @@ class AudioInfo:
     sample_rate: int
     channels: int
     frames: int
+
+
+_stderr_lock = threading.Lock()
+_stderr_state: dict = {"depth": 0, "saved": None, "capture": None}
+
+
+@contextmanager
+def decoder_stderr_to_log(path: str | Path) -> Iterator[None]:
+    """Send what C decoders print on file descriptor 2 while decoding ``path`` (mpg123's
+    "Warning: Xing stream size off by more than 1%...", twice per cut mp3) to this module's
+    log at DEBUG instead of the user's terminal, where it would sit beside the project's own
+    error line for the file. Python's ``sys.stderr`` shares the descriptor, so anything else
+    written there meanwhile is logged too. Nested and concurrent uses share one redirection
+    (the descriptor is process-wide), restored when the last one ends."""
+    with _stderr_lock:
+        if _stderr_state["depth"] == 0:
+            try:
+                sys.stderr.flush()
+                capture = tempfile.TemporaryFile(mode="w+b")
+                saved = os.dup(2)
+                os.dup2(capture.fileno(), 2)
+            except (OSError, ValueError, AttributeError):  # no usable fd 2: nothing to keep out
+                capture = saved = None
+            _stderr_state.update(saved=saved, capture=capture)
+        _stderr_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _stderr_lock:
+            _stderr_state["depth"] -= 1
+            if _stderr_state["depth"] == 0 and _stderr_state["saved"] is not None:
+                saved, capture = _stderr_state["saved"], _stderr_state["capture"]
+                try:
+                    sys.stderr.flush()
+                except (OSError, ValueError, AttributeError):
+                    pass
+                os.dup2(saved, 2)
+                os.close(saved)
+                capture.seek(0)
+                text = capture.read().decode("utf-8", errors="replace").strip()
+                capture.close()
+                _stderr_state.update(saved=None, capture=None)
+                if text:
+                    logger.debug("%s: decoder messages: %s", path, text)
 
 
 def is_audio_file(path: str | Path) -> bool:
@@ -61,7 +114,8 @@ def probe(path: str | Path) -> AudioInfo:
     if path.stat().st_size == 0:
         raise AudioError(path, "empty file (0 bytes)")
     try:
-        info = sf.info(str(path))
+        with decoder_stderr_to_log(path):
+            info = sf.info(str(path))
     except Exception as exc:  # libsndfile's errors carry no common base we can rely on
         raise AudioError(path, f"not a readable audio file ({_short(exc)})") from None
     if info.frames <= 0 or info.samplerate <= 0:
@@ -93,7 +147,7 @@ def load_audio(
 
     info = probe(path)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), decoder_stderr_to_log(path):
             warnings.simplefilter("ignore")
             y, sr_out = librosa.load(str(path), sr=sr, mono=True)
     except Exception as exc:

@@ -1,5 +1,5 @@
 """Kedro datasets this project needs and kedro-datasets lacks (audio folders, npz tensors,
-streamed partitions, the ingest cache, upserted tables)."""
+streamed partitions, the ingest cache, upserted tables, atomically written text)."""
 
 from gtzan_kedro.datasets.audio import AudioFolderDataset
 from gtzan_kedro.datasets.arrays import NpzDataset
@@ -12,8 +12,10 @@ from gtzan_kedro.datasets.partitions import (
     WrittenPartition,
 )
 from gtzan_kedro.datasets.tables import PreferExistingCSVDataset, WriteIfAbsentCSVDataset
+from gtzan_kedro.datasets.text import AtomicTextDataset
 
 __all__ = [
+    "AtomicTextDataset",
     "AudioFolderDataset",
     "ComparisonTableDataset",
     "NpzDataset",

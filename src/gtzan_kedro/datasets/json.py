@@ -86,6 +86,7 @@ class OptionalDataset(AbstractDataset[Any, Any]):
         self.metadata = metadata
 
     def load(self) -> Any:
+        self._dataset.release()  # a PartitionedDataset keeps its first listing: look again
         if not self._dataset.exists():
             logger.info("%s does not exist: loading None", self._dataset)
             return None

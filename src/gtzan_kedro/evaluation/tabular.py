@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
 from sklearn.model_selection import StratifiedGroupKFold
 
+from gtzan_kedro.evaluation.corpus_size import check_clips_per_genre, inner_cv_folds
 from gtzan_kedro.evaluation.plots import (
     confusion_matrix_figure,
     importance_figure,
@@ -195,20 +196,26 @@ def evaluate_table(table: pd.DataFrame, X: pd.DataFrame, split_table: pd.DataFra
                    estimator_factory: Callable[[], BaseEstimator], *, model: str, features: str,
                    protocols: Sequence[str], evaluation: dict[str, Any], fit_mode: str = "sklearn",
                    tuner: dict[str, Any] | None = None, with_importances: bool = False,
-                   extra_row: dict[str, Any] | None = None) -> TableEvaluation:
+                   extra_row: dict[str, Any] | None = None, source: str = "feature table",
+                   cv_parameter: str | None = None) -> TableEvaluation:
     """Fit a fresh ``estimator_factory()`` on every split of every protocol and score it.
 
     ``table`` holds ``filename`` and ``label`` for the rows of ``X``; ``evaluation`` the split
     budget (``n_splits``, ``test_size``, ``val_size``, ``random_state``, ``permutation_repeats``).
-    A ``fault_filtered`` protocol without ``split_table`` is skipped with a warning.
+    A ``fault_filtered`` protocol without ``split_table`` is skipped with a warning. Before any
+    fit, a grid search's folds are checked against every split's training side (a
+    :class:`~gtzan_kedro.evaluation.corpus_size.TooFewClipsError` names ``source``, the table,
+    and ``cv_parameter``, the setting to lower).
     """
     with _known_warnings_hidden():
         return _evaluate_table(table, X, split_table, estimator_factory, model, features, protocols,
-                               evaluation, fit_mode, tuner, with_importances, extra_row or {})
+                               evaluation, fit_mode, tuner, with_importances, extra_row or {},
+                               source, cv_parameter)
 
 
 def _evaluate_table(table, X, split_table, estimator_factory, model, features, protocols,
-                    evaluation, fit_mode, tuner, with_importances, extra_row) -> TableEvaluation:
+                    evaluation, fit_mode, tuner, with_importances, extra_row, source,
+                    cv_parameter) -> TableEvaluation:
     """:func:`evaluate_table`'s work, run inside its warning filters."""
     y = np.asarray(table["label"], dtype=object)
     classes = np.unique(y)
@@ -226,6 +233,12 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
             protocol, table["filename"], y, split_table, n_splits=protocol_n_splits(evaluation, protocol),
             test_size=evaluation.get("test_size", 0.2), val_size=evaluation.get("val_size", 0.2),
             random_state=random_state)
+    folds = inner_cv_folds(estimator_factory()) if fit_mode == "sklearn" else None
+    if folds is not None and planned:
+        check_clips_per_genre(planned, y, groups, folds, evaluation,
+                              {p: protocol_n_splits(evaluation, p) for p in planned},
+                              source=source, model=f"{model} [{features}]",
+                              cv_parameter=cv_parameter)
     progress = ProgressTracker(sum(len(s) for s in planned.values()), progress_label(model, features),
                                log=logger)
     # scikit-learn splits go to the cluster when there is one; Keras splits stay here: run in a

@@ -223,7 +223,11 @@ class EmbeddingGenrePredictor(GenrePredictor):
         else:
             starts = [i * PATCH_SECONDS for i in range(len(values))]
         features = pd.DataFrame(values, columns=self.feature_columns)
-        return self._summarise(self.segment_probabilities(features), starts, name, y.size / sr)
+        result = self._summarise(self.segment_probabilities(features), starts, name, y.size / sr)
+        if self.level == "track":
+            # one prediction on the whole decoded signal, not a segment of segment_seconds
+            result.update(level="track", segment_seconds=result["duration_s"])
+        return result
 
     def predict_file(self, path: str | Path, max_seconds: float | None = None) -> dict:
         """Decode ``path`` at musicnn's 16 kHz and classify it (at most ``max_seconds``, if given)."""

@@ -77,15 +77,22 @@ def to_table(results: list[dict]) -> str:
         if "error" in result:
             blocks.append(f"{result['file']}\n  error: {result['error']}")
             continue
-        seconds = result["segment_seconds"]
-        lines = [
-            f"{result['file']}  ({result['duration_s']:.1f} s, {result['n_segments']} segment(s) "
-            f"of {seconds:g} s)",
-            "  song (mean probability over segments):",
-        ]
+        whole_track = result.get("level") == "track"  # a track-level probe: no segments
+        if whole_track:
+            lines = [f"{result['file']}  (whole track, {result['duration_s']:.1f} s)",
+                     "  song (one prediction on the whole track):"]
+        else:
+            lines = [
+                f"{result['file']}  ({result['duration_s']:.1f} s, {result['n_segments']} "
+                f"segment(s) of {result['segment_seconds']:g} s)",
+                "  song (mean probability over segments):",
+            ]
         for rank, item in enumerate(result["top"], start=1):
             bar = "#" * round(item["probability"] * 20)
             lines.append(f"    {rank}. {item['genre']:<10} {item['probability']:6.1%}  {bar}")
+        if whole_track:
+            blocks.append("\n".join(lines))
+            continue
         vote = result["vote"]
         lines.append(f"  majority vote: {vote['genre']} ({vote['votes']} of {vote['of']} segments)")
         lines.append("  segments:   start  genre       probability")

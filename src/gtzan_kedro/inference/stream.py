@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gtzan_kedro.audio.io import SILENCE_RMS, AudioError
+from gtzan_kedro.audio.io import SILENCE_RMS, AudioError, decoder_stderr_to_log
 
 BLOCK_SECONDS = 10.0
 # librosa.load's default resampler (res_type="soxr_hq").
@@ -43,7 +43,10 @@ def stream_segments(
         raise ValueError(f"segment_seconds must be positive, got {segment_seconds}")
     emitted = 0
     energy, n_out, n_in = 0.0, 0, 0
-    with sf.SoundFile(str(path)) as handle:
+    # only around the decoder's own calls: between yields the caller's output is its own
+    with decoder_stderr_to_log(path):
+        handle = sf.SoundFile(str(path))
+    with handle:
         native = int(handle.samplerate)
         resampler = (soxr.ResampleStream(native, sr, 1, dtype="float32", quality=SOXR_QUALITY)
                      if native != sr else None)
@@ -51,7 +54,8 @@ def stream_segments(
         buffer = np.empty(0, dtype=np.float32)
         done = False
         while not done:
-            block = handle.read(blocksize, dtype="float32", always_2d=True)
+            with decoder_stderr_to_log(path):
+                block = handle.read(blocksize, dtype="float32", always_2d=True)
             done = block.shape[0] < blocksize
             n_in += block.shape[0]
             mono = block.mean(axis=1, dtype=np.float32)

@@ -38,14 +38,16 @@ def _model_template(feature_set: str, table: str, model: str, section_name: str 
               "params:model": f"params:{section_name}.models.{model}"}
     inputs = {"table": table, "split_table": SPLIT_TABLE}
     if with_selection:
-        evaluate = node(bound(evaluate_model, features=feature_set, model_name=model),
+        evaluate = node(bound(evaluate_model, features=feature_set, model_name=model,
+                              section=section_name),
                         ["table", "split_table", "selected_features", "params:use_selected_features",
                          "params:evaluation", "params:feature_set", "params:model"],
                         outputs, name="evaluate")
         shared["params:use_selected_features"] = f"params:{section_name}.use_selected_features"
         inputs["selected_features"] = "selected_features"
     else:  # feature sets the Kaggle-column selector does not apply to (e.g. embeddings)
-        evaluate = node(bound(evaluate_unselected, features=feature_set, model_name=model),
+        evaluate = node(bound(evaluate_unselected, features=feature_set, model_name=model,
+                              section=section_name),
                         ["table", "split_table", "params:evaluation", "params:feature_set",
                          "params:model"], outputs, name="evaluate")
     return pipeline(

@@ -65,9 +65,10 @@ def tuner_settings(model: dict[str, Any]) -> dict[str, Any]:
 def evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
                    selected_features: dict | None, use_selected_features: bool,
                    evaluation: dict[str, Any], feature_set: dict[str, Any], model: dict[str, Any],
-                   features: str, model_name: str
+                   features: str, model_name: str, section: str = "audio_models"
                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Figure], Any]:
-    """Fit and score one model on one feature set under each of the set's protocols.
+    """Fit and score one model on one feature set under each of the set's protocols
+    (``section``: the parameters block the model is configured in, named in errors).
 
     Returns its comparison rows, per-split metrics, figures (confusion matrices per protocol,
     training curves of the first split, importances for trees) and its fitted model.
@@ -85,18 +86,19 @@ def evaluate_model(table: pd.DataFrame, split_table: pd.DataFrame | None,
         evaluation=evaluation, fit_mode=kind if kind in NETWORK_KINDS else "sklearn",
         tuner=tuner_settings(model) if kind == "mlp_tuned" else None,
         with_importances=kind in TREE_KINDS,
-        extra_row={"selected_features": True} if selector is not None else None)
+        extra_row={"selected_features": True} if selector is not None else None,
+        source=source, cv_parameter=f"{section}.models.{model_name}.cv")
     return result.rows, result.per_split, result.figures, result.fitted_model
 
 
 def evaluate_unselected(table: pd.DataFrame, split_table: pd.DataFrame | None,
                         evaluation: dict[str, Any], feature_set: dict[str, Any], model: dict[str, Any],
-                        features: str, model_name: str
+                        features: str, model_name: str, section: str = "audio_models"
                         ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Figure], Any]:
     """:func:`evaluate_model` for feature sets the Kaggle-column selector does not apply to
     (e.g. embeddings): no feature-selection input, so no dependency on feature_selection."""
     return evaluate_model(table, split_table, None, False, evaluation, feature_set, model,
-                          features, model_name)
+                          features, model_name, section)
 
 
 def refittable(model: dict[str, Any]) -> bool:

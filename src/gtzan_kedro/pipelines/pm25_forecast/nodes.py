@@ -182,9 +182,10 @@ def _best_model(metrics: pd.DataFrame, horizon: int) -> tuple[str, str]:
 
 def plot_pm25_forecasts(
     features: pd.DataFrame, split: dict, metrics: pd.DataFrame, *predictions: pd.DataFrame
-) -> tuple[plt.Figure, plt.Figure, plt.Figure]:
+) -> tuple[plt.Figure, plt.Figure, plt.Figure, dict]:
     """Forecast vs actual over the whole record (daily means, train/test boundary marked), a
-    zoomed test week for each horizon, and test RMSE by horizon for every model."""
+    zoomed test week for each horizon, and test RMSE by horizon for every model; and a note of
+    the three (``pm25_plots_written``), which the report reads so that it runs after them."""
     everything = pd.concat(predictions, ignore_index=True)
     everything["timestamp"] = pd.to_datetime(everything["timestamp"])
     frame = _indexed(features)
@@ -248,4 +249,6 @@ def plot_pm25_forecasts(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     by_horizon.tight_layout()
-    return overview, zoom, by_horizon
+    note = {"plots": ["forecast_vs_actual", "test_week", "error_by_horizon"],
+            "models": sorted(everything["model"].astype(str).unique())}
+    return overview, zoom, by_horizon, note

@@ -62,7 +62,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(score_forecasts, ["pm25_features", "pm25_split", *predictions],
              ["pm25_metrics", "pm25_validation_metrics"], name="score_forecasts"),
         node(plot_pm25_forecasts, ["pm25_features", "pm25_split", "pm25_metrics", *predictions],
-             ["pm25_forecast_plot", "pm25_week_plot", "pm25_error_by_horizon_plot"],
+             ["pm25_forecast_plot", "pm25_week_plot", "pm25_error_by_horizon_plot",
+              "pm25_plots_written"],
              name="plot_pm25_forecasts"),
     ], namespace=GROUP, prefix_datasets_with_namespace=False)
     return prepare + baselines + sum((_lstm_template(name) for name in lstms), Pipeline([])) + ensemble + report
