@@ -1,0 +1,113 @@
+"""What more Dask workers buy: the full run's makespan simulated from measured node times.
+
+    python benchmarks/simulate_makespan.py                                  # the rehearsal record
+    python benchmarks/simulate_makespan.py --tasks data/09_logs/tasks/latest.csv --env ""
+
+Node times come from either the Dask runner's task log (``--tasks``: a CSV with ``node`` and
+``wall_s``) or a rehearsal record's per-node tables (``--record``, the markdown that
+``benchmarks/rehearsal_table.py`` writes: ``| piece | node | wall |`` rows; the first row of a
+node wins, so list the newest data root first). Nodes the record leaves out ran under its
+``--min-seconds`` (5 s) and count as ``--unlisted-seconds``. The graph is the registered
+pipeline's (``--pipeline``, ``--env``), so the simulation schedules the real dependencies, with
+the runner's own rule (the longest remaining chain first; gtzan_kedro.scheduling).
+
+It schedules whole nodes: a node's splits spread over the workers too when they are
+scikit-learn fits (gtzan_kedro.cluster), so the figures are an upper bound for those nodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RECORD = REPO / "benchmarks" / "results" / "2026-12-02-rehearsal-gtzan-full-size.md"
+_UNITS = {"h": 3600.0, "min": 60.0, "s": 1.0}
+
+
+def parse_duration(text: str) -> float | None:
+    """``1 h 40 min``, ``4 min 20 s``, ``9.8 s`` (bold or not) in seconds; None otherwise."""
+    parts = re.findall(r"([\d.]+)\s*(h|min|s)\b", text.replace("*", ""))
+    return sum(float(v) * _UNITS[u] for v, u in parts) if parts else None
+
+
+def record_seconds(path: Path) -> dict[str, float]:
+    """``{node: wall seconds}`` from a rehearsal record's ``| piece | node | wall |`` rows."""
+    seconds: dict[str, float] = {}
+    for line in path.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or cells[1].startswith("(") or "." not in cells[1]:
+            continue
+        value = parse_duration(cells[2])
+        if value is not None and " " not in cells[1]:
+            seconds.setdefault(cells[1], value)
+    return seconds
+
+
+def task_seconds(path: Path) -> dict[str, float]:
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    if "status" in frame:
+        frame = frame[frame["status"] == "done"]
+    return {str(k): float(v) for k, v in frame.groupby("node")["wall_s"].max().items()}
+
+
+def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
+    if env:
+        os.environ["KEDRO_ENV"] = env
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    from gtzan_kedro.scheduling import graph_of
+
+    bootstrap_project(REPO)
+    return graph_of(pipelines[name])
+
+
+def hms(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--record", type=Path, default=RECORD)
+    parser.add_argument("--tasks", type=Path, help="a task log of the Dask runner instead")
+    parser.add_argument("--pipeline", default="__default__")
+    parser.add_argument("--env", default="gtzan", help='the Kedro env of the graph ("" for base)')
+    parser.add_argument("--without", nargs="*", default=[],
+                        help="leave out nodes whose name starts with these (e.g. embeddings)")
+    parser.add_argument("--unlisted-seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4, 8, 16])
+    args = parser.parse_args(argv)
+
+    from gtzan_kedro.scheduling import bottom_levels, simulate_makespan
+
+    measured = task_seconds(args.tasks) if args.tasks else record_seconds(args.record)
+    graph = pipeline_graph(args.pipeline, args.env or None)
+    graph = {n: {d for d in deps if not d.startswith(tuple(args.without))}
+             for n, deps in graph.items() if not n.startswith(tuple(args.without))} \
+        if args.without else graph
+    seconds = {n: measured.get(n, args.unlisted_seconds) for n in graph}
+    unknown = sorted(set(measured) - set(graph))
+    listed = sum(1 for n in graph if n in measured)
+    total = sum(seconds.values())
+    critical = max(bottom_levels(graph, seconds).values())
+    print(f"{len(graph)} nodes, {listed} measured (the rest {args.unlisted_seconds:g} s each); "
+          f"their sum {hms(total)}, the longest chain {hms(critical)}")
+    if unknown:
+        print(f"measured but not in the graph (renamed or another env?): {', '.join(unknown)}",
+              file=sys.stderr)
+    print("\n| workers | makespan | speed-up | busy |\n| --- | --- | --- | --- |")
+    for k in args.workers:
+        makespan, _ = simulate_makespan(graph, seconds, k)
+        print(f"| {k} | {hms(makespan)} | {total / makespan:.2f}x | {total / makespan / k:.0%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
