@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import mlflow
 from mlflow import MlflowClient
 
 from gtzan_kedro.hooks import ModelTrackingHook
@@ -31,18 +30,24 @@ def test_the_hook_tags_an_existing_experiment_and_keeps_a_kind_set_by_hand(tmp_p
     assert client.get_experiment(other).tags["mlflow.experimentKind"] == "genai_development"
 
 
-def test_loading_the_project_context_tags_the_experiment(kedro_project, monkeypatch):
+def test_loading_the_project_context_tags_the_experiment(kedro_project):
     """What `kedro run` and `kedro mlflow ui` both do first: kedro-mlflow creates the experiment
-    of conf/base/mlflow.yml in sqlite:///mlflow.db, then the project hook tags it."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
+    of conf/base/mlflow.yml in sqlite:///mlflow.db, then the project hook tags it. In a process
+    of its own, as a user's command is: a session of another project earlier in the same test
+    process leaves kedro-mlflow pointing at that project's store."""
+    import os
+    import subprocess
+    import sys
 
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.chdir(kedro_project.path)
-    bootstrap_project(kedro_project.path)
-    with KedroSession.create(project_path=kedro_project.path) as session:
-        session.load_context()
+    code = ("from pathlib import Path\n"
+            "from kedro.framework.session import KedroSession\n"
+            "from kedro.framework.startup import bootstrap_project\n"
+            "bootstrap_project(Path.cwd())\n"
+            "with KedroSession.create(project_path=Path.cwd()) as session:\n"
+            "    session.load_context()\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    subprocess.run([sys.executable, "-c", code], cwd=kedro_project.path, env=env, check=True,
+                   timeout=300, capture_output=True)
     client = MlflowClient(tracking_uri=f"sqlite:///{kedro_project.path / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("gtzan_kedro")
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
-    mlflow.set_tracking_uri(None)
