@@ -77,7 +77,7 @@ run: sample
 			pipelines="--pipelines $$($(BIN)/python -m gtzan_kedro.pipeline_registry --without embeddings)"; \
 		fi; \
 		$(BIN)/kedro run $(RUNNER_ARGS) $$pipelines $(if $(ENV),--env $(ENV)) && \
-		$(BIN)/python -m gtzan_kedro.reporting_summary; \
+		$(BIN)/python -m gtzan_kedro.reporting_summary --protocol holdout; \
 	fi
 
 # The full-size rehearsal: 1000 synthetic 30-s clips in their own project root (data/rehearsal),

@@ -66,3 +66,17 @@ def test_a_missing_table_says_what_to_run(tmp_path, monkeypatch):
     write_table(tmp_path)
     result = CliRunner().invoke(main, ["report", "--top", "2"])
     assert len(printed_models(result.output)) == 2
+
+
+def test_one_protocol_counts_and_shows_only_its_rows(tmp_path):
+    """What `make run` prints (--protocol holdout): the inflated leaky_segments row is neither
+    shown nor counted."""
+    rows = write_table(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "gtzan_kedro.reporting_summary", "--protocol", "holdout"],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    holdout = rows[rows["protocol"] == "holdout"]
+    assert "Top 10 of 13 holdout rows" in done.stdout
+    assert printed_models(done.stdout) == holdout.sort_values(
+        "accuracy_mean", ascending=False)["model"].head(10).tolist()

@@ -61,7 +61,8 @@ def summary(table_path: Path = COMPARISON_CSV, report_path: Path | None = None, 
                 "auroc": best["auroc_mean"].map(lambda v: f"{v:.3f}"),
             })
             shown.index = range(1, len(shown) + 1)
-            lines.append(f"Top {len(shown)} of {len(table)} {which} in {table_path}, by mean test accuracy:")
+            pool = table if not protocol else table[table["protocol"].astype(str) == protocol]
+            lines.append(f"Top {len(shown)} of {len(pool)} {which} in {table_path}, by mean test accuracy:")
             lines.append(shown.to_string())
             if any(p in INFLATED for p in best["protocol"].astype(str)):
                 lines.append("* leaky_segments is inflated: segments of one track on both sides of the split.")
