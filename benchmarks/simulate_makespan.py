@@ -47,15 +47,6 @@ def record_seconds(path: Path) -> dict[str, float]:
     return seconds
 
 
-def task_seconds(path: Path) -> dict[str, float]:
-    import pandas as pd
-
-    frame = pd.read_csv(path)
-    if "status" in frame:
-        frame = frame[frame["status"] == "done"]
-    return {str(k): float(v) for k, v in frame.groupby("node")["wall_s"].max().items()}
-
-
 def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
     if env:
         os.environ["KEDRO_ENV"] = env
@@ -85,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4, 8, 16])
     args = parser.parse_args(argv)
 
-    from gtzan_kedro.scheduling import bottom_levels, simulate_makespan
+    from gtzan_kedro.scheduling import bottom_levels, read_task_log, simulate_makespan
 
-    measured = task_seconds(args.tasks) if args.tasks else record_seconds(args.record)
+    measured = read_task_log(args.tasks) if args.tasks else record_seconds(args.record)
     graph = pipeline_graph(args.pipeline, args.env or None)
     graph = {n: {d for d in deps if not d.startswith(tuple(args.without))}
              for n, deps in graph.items() if not n.startswith(tuple(args.without))} \

@@ -23,13 +23,19 @@ def graph_of(pipeline) -> dict[str, set[str]]:
     return {node.name: {d.name for d in deps} for node, deps in pipeline.node_dependencies.items()}
 
 
-def _order(graph: Mapping[str, set[str]]) -> list[str]:
-    """Topological order (Kahn's), ties by name so the order is the same every time."""
-    waiting = {n: set(d) for n, d in graph.items()}
+def _children(graph: Mapping[str, set[str]]) -> dict[str, list[str]]:
+    """``{node: the nodes that wait for it}``."""
     children: dict[str, list[str]] = {n: [] for n in graph}
     for n, deps in graph.items():
         for d in deps:
             children.setdefault(d, []).append(n)
+    return children
+
+
+def _order(graph: Mapping[str, set[str]]) -> list[str]:
+    """Topological order (Kahn's), ties by name so the order is the same every time."""
+    waiting = {n: set(d) for n, d in graph.items()}
+    children = _children(graph)
     ready = sorted(n for n, d in waiting.items() if not d)
     order = []
     while ready:
@@ -47,10 +53,7 @@ def _order(graph: Mapping[str, set[str]]) -> list[str]:
 
 def bottom_levels(graph: Mapping[str, set[str]], seconds: Mapping[str, float]) -> dict[str, float]:
     """Each node's own time plus the longest chain of nodes after it."""
-    children: dict[str, list[str]] = {n: [] for n in graph}
-    for n, deps in graph.items():
-        for d in deps:
-            children[d].append(n)
+    children = _children(graph)
     level: dict[str, float] = {}
     for n in reversed(_order(graph)):
         own = float(seconds.get(n, DEFAULT_SECONDS))
@@ -63,18 +66,24 @@ def critical_path_priorities(pipeline, seconds: Mapping[str, float]) -> dict[str
     return bottom_levels(graph_of(pipeline), seconds) if pipeline.nodes else {}
 
 
+def read_task_log(path: str | Path) -> dict[str, float]:
+    """Each node's wall seconds in a task log of the Dask runner (finished tasks only; a node
+    that ran twice counts its longer run)."""
+    frame = pd.read_csv(path)
+    if "status" in frame:
+        frame = frame[frame["status"] == "done"]
+    return {str(k): float(v) for k, v in frame.groupby("node")["wall_s"].max().items()}
+
+
 def read_task_durations(folder: str | Path | None) -> dict[str, float]:
     """Each node's wall seconds in the newest task log of ``folder`` (``latest.csv``); empty
     when there is none yet."""
     if folder is None:
         return {}
-    path = Path(folder) / "latest.csv"
     try:
-        frame = pd.read_csv(path)
+        return read_task_log(Path(folder) / "latest.csv")
     except (OSError, ValueError):
         return {}
-    frame = frame[frame.get("status", "done") == "done"] if "status" in frame else frame
-    return {str(k): float(v) for k, v in frame.groupby("node")["wall_s"].max().items()}
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,7 @@ def simulate_makespan(graph: Mapping[str, set[str]], seconds: Mapping[str, float
         raise ValueError(f"workers must be at least 1, got {workers}")
     level = bottom_levels(graph, seconds)
     waiting = {n: set(d) for n, d in graph.items()}
-    children: dict[str, list[str]] = {n: [] for n in graph}
-    for n, deps in graph.items():
-        for d in deps:
-            children[d].append(n)
+    children = _children(graph)
     ready = [(-level[n], n) for n, d in waiting.items() if not d]
     heapq.heapify(ready)
     free = list(range(workers))
