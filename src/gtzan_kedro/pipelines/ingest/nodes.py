@@ -173,12 +173,8 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
 
     Each worker writes its track's tensors and image itself, so the folders (like the
     audio) must be on a file system the workers share with this process."""
-    from distributed import Client, LocalCluster, worker_client
+    from distributed import Client, LocalCluster
 
-    if not address and cluster_workers() >= 2:  # this node is a task of the run's cluster
-        with worker_client(separate_thread=True) as client:
-            yield from _dask_results(client, tasks, params, writers)
-        return
     cluster = None
     if address:
         client = Client(address, timeout="30s")
@@ -192,6 +188,15 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _run_on_this_cluster(tasks: list, params: dict[str, Any],
+                         writers: dict[str, StreamedPartitionedDataset]) -> Iterator[tuple[Any, TrackResult]]:
+    """One task per track on the Dask cluster this node itself runs on (the Dask runner's)."""
+    from distributed import worker_client
+
+    with worker_client(separate_thread=True) as client:
+        yield from _dask_results(client, tasks, params, writers)
 
 
 def _dask_results(client, tasks: list, params: dict[str, Any],
@@ -238,12 +243,15 @@ def _extract_new(todo: list, fingerprints: dict[str, dict], params_fp: str, para
     transient failures) and the written tensor and image partitions (handles, not arrays).
     """
     backend, address, workers = _executor_settings(params)
-    if cluster_workers() >= 2:  # run by the Dask runner: the tracks go to the same cluster
-        backend, address = "dask", None
-    if workers != 1 or backend == "dask":
+    on_cluster = cluster_workers() >= 2  # run by the Dask runner: the tracks go to its cluster
+    if workers != 1 or backend == "dask" or on_cluster:
         warm_numba_cache()  # compile once here: workers compiling at once can crash
-    results = (_run_dask(todo, params, writers, address, workers) if backend == "dask"
-               else _run_joblib(todo, params, writers, workers))
+    if on_cluster:
+        results = _run_on_this_cluster(todo, params, writers)
+    elif backend == "dask":
+        results = _run_dask(todo, params, writers, address, workers)
+    else:
+        results = _run_joblib(todo, params, writers, workers)
     entries, updates, tensors, images = {}, {}, {}, {}
     for track, result in tqdm(results, total=len(todo), desc="extract", unit="track"):
         key = _partition_id(track.genre, track.track_id)
