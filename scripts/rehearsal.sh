@@ -7,7 +7,10 @@
 #   make rehearsal                                   # all pieces
 #   make rehearsal REHEARSAL_PIECES="ingest image_models:image_models.cnn_mel"
 #
-# A piece is `<pipeline>` or `<pipeline>:<namespace>[,<namespace>]`. Logs go to
+# A piece is `<pipeline>` or `<pipeline>:<namespace>[,<namespace>]`. Each piece is one sequential
+# `kedro run` unless REHEARSAL_RUNNER_ARGS names another runner, e.g.
+#   REHEARSAL_RUNNER_ARGS="--runner gtzan_kedro.runners.DaskRunner --runner-params n_workers=2"
+# Logs go to
 # $REHEARSAL_DIR/logs: rehearsal.log (one start and one end line per piece, with wall time,
 # user+sys CPU seconds and peak RSS), <piece>.log (Kedro's output), <piece>.time (time -v).
 set -uo pipefail
@@ -28,6 +31,7 @@ PIECES=${REHEARSAL_PIECES:-"ingest feature_selection audio_models_30s:audio_mode
   image_models:image_models.alexnet image_models
   multimodal embeddings pm25_forecast reporting"}
 TIME=/usr/bin/time
+read -r -a RUNNER_ARGS <<< "${REHEARSAL_RUNNER_ARGS:-}"
 # Kedro's rich console wraps a log file at 80 columns unless told wider
 export COLUMNS=${COLUMNS:-160}
 
@@ -102,7 +106,7 @@ fi
 failed=0
 for piece in $PIECES; do
   pipeline=${piece%%:*}
-  args=(--env "$ENV" --pipeline "$pipeline" --only-missing-outputs)
+  args=(--env "$ENV" --pipeline "$pipeline" --only-missing-outputs "${RUNNER_ARGS[@]}")
   [ "$piece" != "$pipeline" ] && args+=(--namespaces "${piece#*:}")
   [ "$pipeline" = image_models ] && args+=("${IMAGE_ARGS[@]}")
   run_piece "$piece" "${args[@]}" || failed=1   # a failed piece does not stop the others
