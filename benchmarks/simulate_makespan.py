@@ -11,13 +11,17 @@ node wins, so list the newest data root first). Nodes the record leaves out ran 
 pipeline's (``--pipeline``, ``--env``), so the simulation schedules the real dependencies, with
 the runner's own rule (the longest remaining chain first; gtzan_kedro.scheduling).
 
-It schedules whole nodes: a node's splits spread over the workers too when they are
-scikit-learn fits (gtzan_kedro.cluster), so the figures are an upper bound for those nodes.
+By default it schedules whole nodes. The runner spreads a node's splits over the workers too
+when they are scikit-learn fits (gtzan_kedro.cluster), so whole nodes are an upper bound for
+those; ``--split-tasks`` schedules their splits instead (each protocol's splits side by side,
+protocol after protocol, each split an equal share of the node's time; the split counts come
+from the env's parameters).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -59,6 +63,29 @@ def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
     return graph_of(pipelines[name])
 
 
+def split_stages(env: str | None) -> dict[str, list[int]]:
+    """``{node: split count per protocol}`` of the model nodes whose splits run as tasks: the
+    scikit-learn models of the audio feature tables and the embeddings probes."""
+    from kedro.framework.session import KedroSession
+
+    from gtzan_kedro.evaluation.tabular import protocol_n_splits
+    from gtzan_kedro.models.baselines import NETWORK_KINDS
+
+    with KedroSession.create(project_path=REPO, env=env) as session:
+        params = session.load_context().params
+    stages: dict[str, list[int]] = {}
+    for block, prefix in (("audio_models", "audio_models_{}"), ("embedding_probes", "embeddings.{}")):
+        conf = params.get(block) or {}
+        evaluation = conf.get("evaluation") or {}
+        for feature_set, spec in (conf.get("feature_sets") or {}).items():
+            counts = [1 if p == "fault_filtered" else protocol_n_splits(evaluation, p)
+                      for p in spec.get("protocols", [])]
+            for model, model_spec in (conf.get("models") or {}).items():
+                if model_spec.get("kind") not in NETWORK_KINDS:
+                    stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = counts
+    return stages
+
+
 def hms(seconds: float) -> str:
     minutes = round(seconds / 60)
     return f"{minutes // 60} h {minutes % 60:02d} min"
@@ -74,9 +101,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave out nodes whose name starts with these (e.g. embeddings)")
     parser.add_argument("--unlisted-seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--split-tasks", action="store_true",
+                        help="schedule the scikit-learn models' splits as tasks, as the runner does")
     args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)  # Kedro's start-up lines and deprecation warnings: not figures
 
-    from gtzan_kedro.scheduling import bottom_levels, read_task_log, simulate_makespan
+    from gtzan_kedro.scheduling import bottom_levels, expand_splits, read_task_log, simulate_makespan
 
     measured = read_task_log(args.tasks) if args.tasks else record_seconds(args.record)
     graph = pipeline_graph(args.pipeline, args.env or None)
@@ -90,7 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     critical = max(bottom_levels(graph, seconds).values())
     print(f"{len(graph)} nodes, {listed} measured (the rest {args.unlisted_seconds:g} s each); "
           f"their sum {hms(total)}, the longest chain {hms(critical)}")
-    if unknown:
+    if args.split_tasks:
+        stages = {n: c for n, c in split_stages(args.env or None).items() if n in graph}
+        graph, seconds = expand_splits(graph, seconds, stages)
+        critical = max(bottom_levels(graph, seconds).values())
+        print(f"{len(stages)} nodes' splits as tasks ({sum(map(sum, stages.values()))} splits): "
+              f"{len(graph)} tasks, the longest chain {hms(critical)}")
+    if unknown and args.pipeline == "__default__":  # a sub-pipeline leaves out the rest
         print(f"measured but not in the graph (renamed or another env?): {', '.join(unknown)}",
               file=sys.stderr)
     print("\n| workers | makespan | speed-up | busy |\n| --- | --- | --- | --- |")

@@ -9,6 +9,7 @@ from kedro.pipeline import Pipeline, node
 from gtzan_kedro.scheduling import (
     bottom_levels,
     critical_path_priorities,
+    expand_splits,
     graph_of,
     read_task_durations,
     simulate_makespan,
@@ -40,6 +41,21 @@ def test_two_workers_follow_the_critical_path() -> None:
 
 def test_many_workers_cannot_beat_the_critical_path() -> None:
     assert simulate_makespan(GRAPH, SECONDS, 16)[0] == max(bottom_levels(GRAPH, SECONDS).values())
+
+
+def test_splits_of_a_node_run_side_by_side_stage_after_stage() -> None:
+    # b's 10 s are two holdouts, then one more split: 10/3 s each
+    graph, seconds = expand_splits(GRAPH, SECONDS, {"b": [2, 1]})
+    assert "b" not in graph and graph["b#1.0"] == {"b#0.0", "b#0.1"}
+    assert graph["d"] == {"b#1.0", "c"} and graph["b#0.1"] == {"a"}
+    assert sum(seconds.values()) == pytest.approx(sum(SECONDS.values()))
+    # unlimited workers: a, the two stages of b, then d
+    assert simulate_makespan(graph, seconds, 16)[0] == pytest.approx(2 + 2 * 10 / 3 + 3)
+    # two workers: e holds one until 4 s, so b's second holdout starts late, still under 15 s
+    assert simulate_makespan(graph, seconds, 2)[0] == pytest.approx(4 + 10 / 3 * 2 + 3)
+    # a node without splits (or with one stage of one split) is left as it is
+    assert expand_splits(GRAPH, SECONDS, {"c": [1]})[0]["d"] == {"b", "c#0.0"}
+    assert expand_splits(GRAPH, SECONDS, {})[0] == GRAPH
 
 
 def test_cycles_and_bad_worker_counts_are_refused() -> None:

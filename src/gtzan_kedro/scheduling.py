@@ -9,7 +9,7 @@ No Kedro session or Dask here: a graph is a mapping ``node -> the nodes it waits
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +84,34 @@ def read_task_durations(folder: str | Path | None) -> dict[str, float]:
         return read_task_log(Path(folder) / "latest.csv")
     except (OSError, ValueError):
         return {}
+
+
+def expand_splits(graph: Mapping[str, set[str]], seconds: Mapping[str, float],
+                  stages: Mapping[str, Sequence[int]]) -> tuple[dict[str, set[str]], dict[str, float]]:
+    """The graph with each node of ``stages`` replaced by its splits, as the runner submits
+    them (gtzan_kedro.cluster.map_tasks): one stage per protocol, one after another, the splits
+    of a stage side by side, each an equal share of the node's time. ``stages`` maps a node to
+    its protocols' split counts (``[5, 1, 3]``: 5 holdouts, then the fault-filtered split, then
+    3 leaky ones). The node itself waits for its splits without holding a worker, so it drops
+    out; the nodes after it wait for its last stage."""
+    expanded: dict[str, set[str]] = {}
+    times: dict[str, float] = {}
+    last: dict[str, set[str]] = {}
+    for n in _order(graph):
+        deps = set().union(*(last.get(d, {d}) for d in graph[n]))
+        counts = [int(c) for c in stages.get(n, ()) if int(c) > 0]
+        if not counts:
+            expanded[n], last[n] = deps, {n}
+            times[n] = float(seconds.get(n, DEFAULT_SECONDS))
+            continue
+        share = float(seconds.get(n, DEFAULT_SECONDS)) / sum(counts)
+        for p, count in enumerate(counts):
+            names = {f"{n}#{p}.{k}" for k in range(count)}
+            for name in names:
+                expanded[name], times[name] = set(deps), share
+            deps = names
+        last[n] = deps
+    return expanded, times
 
 
 @dataclass(frozen=True)
