@@ -136,3 +136,23 @@ def test_splits_run_as_tasks_of_the_cluster_in_order_and_errors_come_back(tmp_pa
         DaskRunner(n_workers=2, task_log_dir=None).run(
             Pipeline([node(_fit_all, "items", "fitted", name="fit_all")]),
             DataCatalog(datasets={"items": MemoryDataset([1, -1, 2])}))
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def _joblib_pids(items: list[int]) -> dict:
+    from joblib import Parallel, delayed
+
+    return {"node": os.getpid(), "jobs": Parallel(n_jobs=2)(delayed(_pid)(i) for i in items)}
+
+
+def test_a_node_s_joblib_loop_gets_processes_of_its_own_on_a_worker(tmp_path: Path) -> None:
+    # Dask's daemon workers made joblib run n_jobs=2 loops in the worker itself, one at a time
+    out = DaskRunner(n_workers=1, task_log_dir=None).run(
+        Pipeline([node(_joblib_pids, "items", "pids", name="parallel")]),
+        DataCatalog(datasets={"items": MemoryDataset(list(range(6)))}))
+    pids = out["pids"].load()
+    assert pids["node"] != os.getpid()
+    assert pids["node"] not in set(pids["jobs"])   # the loop ran in the node's child processes

@@ -114,6 +114,7 @@ class DaskRunner(AbstractRunner):
             return client, None
         n_workers = self._n_workers or os.cpu_count() or 1
         _quiet_dask_logs()
+        _workers_may_have_children()
         # processes, not threads: Keras' global seeds and MLflow's run stack are per process
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=self._threads,
                                processes=True, resources={NODE_RESOURCE: 1}, memory_limit=self._memory_limit,
@@ -235,6 +236,18 @@ def _quiet_dask_logs() -> None:
     for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker",
                  "distributed.core", "distributed.http.proxy", "distributed.utils_perf"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _workers_may_have_children() -> None:
+    """Worker processes that may start processes of their own. Dask starts its workers as
+    daemons, and joblib then runs every ``n_jobs`` loop of a node in one process (it warns
+    "daemon=True, setting n_jobs=1"): the musicnn extraction on one core instead of two, and
+    in the worker itself, where its one-thread TensorFlow set-up would stay for every later
+    node. Set here, in the driver, before its LocalCluster's nannies start (and restart) their
+    workers; ``dask worker`` takes the same setting from DASK_DISTRIBUTED__WORKER__DAEMON=False."""
+    import dask
+
+    dask.config.set({"distributed.worker.daemon": False})
 
 
 def _task_key(node: Node, run_id: str) -> str:
