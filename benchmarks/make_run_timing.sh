@@ -6,7 +6,8 @@
 #   bash benchmarks/make_run_timing.sh [OUT_DIR]       (default /tmp/make_run_timing)
 # Writes OUT_DIR/<mode>.log (the run), OUT_DIR/<mode>.time (/usr/bin/time -v),
 # OUT_DIR/<mode>_model_comparison.csv, OUT_DIR/<mode>_pm25_metrics.csv and, for the Dask run,
-# OUT_DIR/dask_tasks.csv (each task's wall, CPU, peak RSS).
+# OUT_DIR/dask_tasks.csv (each task's wall, CPU, peak RSS). KEEP_DATA=1 also keeps each run's
+# data/02..05 (the tables and tensors the models read) as OUT_DIR/<mode>_data, to compare.
 set -euo pipefail
 OUT=${1:-/tmp/make_run_timing}
 MODES=${MODES:-"dask sequential"}
@@ -29,5 +30,9 @@ for mode in $MODES; do
   cp data/08_reporting/model_comparison.csv "$OUT/${mode}_model_comparison.csv" || true
   cp data/08_reporting/pm25_metrics.csv "$OUT/${mode}_pm25_metrics.csv" 2>/dev/null || true
   [ "$mode" = dask ] && cp data/09_logs/tasks/latest.csv "$OUT/dask_tasks.csv" || true
+  if [ -n "${KEEP_DATA:-}" ]; then
+    rm -rf "$OUT/${mode}_data" && mkdir -p "$OUT/${mode}_data"
+    cp -r data/02_intermediate data/03_primary data/04_feature data/05_model_input "$OUT/${mode}_data/"
+  fi
   grep -E "Elapsed|User time|System time|Maximum resident" "$OUT/$mode.time" | tee -a "$OUT/summary.txt"
 done

@@ -11,9 +11,10 @@ node wins, so list the newest data root first). Nodes the record leaves out ran 
 pipeline's (``--pipeline``, ``--env``), so the simulation schedules the real dependencies, with
 the runner's own rule (the longest remaining chain first; gtzan_kedro.scheduling).
 
-By default it schedules whole nodes. The runner spreads a node's splits over the workers too
-when they are scikit-learn fits (gtzan_kedro.cluster), so whole nodes are an upper bound for
-those; ``--split-tasks`` schedules their splits instead (each protocol's splits side by side,
+By default it schedules whole nodes. The runner spreads the splits of the feature-table models
+(scikit-learn, MLPs, the tuned MLP, the embeddings probes) over the workers too
+(gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
+their splits instead (each protocol's splits side by side,
 protocol after protocol, each split an equal share of the node's time; the split counts come
 from the env's parameters).
 """
@@ -64,12 +65,11 @@ def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
 
 
 def split_stages(env: str | None) -> dict[str, list[int]]:
-    """``{node: split count per protocol}`` of the model nodes whose splits run as tasks: the
-    scikit-learn models of the audio feature tables and the embeddings probes."""
+    """``{node: split count per protocol}`` of the model nodes whose splits run as tasks: every
+    model of the audio feature tables (MLPs and the tuned MLP too) and the embeddings probes."""
     from kedro.framework.session import KedroSession
 
     from gtzan_kedro.evaluation.tabular import protocol_n_splits
-    from gtzan_kedro.models.baselines import NETWORK_KINDS
 
     with KedroSession.create(project_path=REPO, env=env) as session:
         params = session.load_context().params
@@ -80,9 +80,8 @@ def split_stages(env: str | None) -> dict[str, list[int]]:
         for feature_set, spec in (conf.get("feature_sets") or {}).items():
             counts = [1 if p == "fault_filtered" else protocol_n_splits(evaluation, p)
                       for p in spec.get("protocols", [])]
-            for model, model_spec in (conf.get("models") or {}).items():
-                if model_spec.get("kind") not in NETWORK_KINDS:
-                    stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = counts
+            for model in conf.get("models") or {}:
+                stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = counts
     return stages
 
 
@@ -102,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unlisted-seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4, 8, 16])
     parser.add_argument("--split-tasks", action="store_true",
-                        help="schedule the scikit-learn models' splits as tasks, as the runner does")
+                        help="schedule the feature-table models' splits as tasks, as the runner does")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Kedro's start-up lines and deprecation warnings: not figures
 

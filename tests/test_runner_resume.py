@@ -57,7 +57,7 @@ def test_only_missing_outputs_skips_what_the_dask_workers_finished(tmp_path: Pat
 
     assert run() == set(NODES)
     fingerprints = root / "data" / "02_intermediate" / "node_fingerprints"
-    assert sorted(p.stem for p in fingerprints.glob("*.json")) == sorted(NODES)  # by the workers
+    assert set(NODES) <= {p.stem for p in fingerprints.glob("*.json")}  # written by the workers
 
     # nothing changed: nothing runs (without the workers' fingerprints every node would)
     assert run("--only-missing-outputs") == set()

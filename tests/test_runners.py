@@ -156,3 +156,37 @@ def test_a_node_s_joblib_loop_gets_processes_of_its_own_on_a_worker(tmp_path: Pa
     pids = out["pids"].load()
     assert pids["node"] != os.getpid()
     assert pids["node"] not in set(pids["jobs"])   # the loop ran in the node's child processes
+
+
+def _mlp_rows(seed: int) -> pd.DataFrame:
+    """A Keras MLP scored on 4 holdouts of a small two-genre table (its splits as tasks when
+    this runs on a cluster), the rows with full precision."""
+    import numpy as np
+
+    from gtzan_kedro.evaluation.tabular import evaluate_table
+    from gtzan_kedro.models.baselines import build_estimator
+
+    rng = np.random.default_rng(seed)
+    labels = [("blues", "rock")[t % 2] for t in range(40)]
+    table = pd.DataFrame({"filename": [f"{g}.{t:05d}.wav" for t, g in enumerate(labels)],
+                          "label": labels})
+    X = pd.DataFrame(rng.normal(size=(40, 6)) + np.array([[0.0], [0.8]] * 20), columns=list("abcdef"))
+    model = {"kind": "mlp", "preset": "pyramid", "epochs": 4, "patience": 2, "batch_size": 8}
+    result = evaluate_table(table, X, None, lambda: build_estimator(model, random_state=seed),
+                            model="mlp", features="toy", protocols=["holdout"],
+                            evaluation={"n_splits": 4, "random_state": seed}, fit_mode="mlp")
+    from gtzan_kedro.cluster import cluster_workers
+
+    return result.per_split, cluster_workers()
+
+
+def test_keras_splits_as_tasks_give_the_in_process_results() -> None:
+    in_process, workers_here = _mlp_rows(3)
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(
+        Pipeline([node(_mlp_rows, "seed", "rows", name="mlp")]),
+        DataCatalog(datasets={"seed": MemoryDataset(3)}))
+    on_cluster, workers_there = out["rows"].load()
+    assert workers_here == 0 and workers_there == 2   # there the 4 splits went to the cluster
+    assert len(on_cluster) == 4
+    pd.testing.assert_frame_equal(on_cluster.drop(columns="fit_seconds"),
+                                  in_process.drop(columns="fit_seconds"), check_exact=True)
