@@ -145,17 +145,22 @@ def _pid(_: int) -> int:
 def _joblib_pids(items: list[int]) -> dict:
     from joblib import Parallel, delayed
 
-    return {"node": os.getpid(), "jobs": Parallel(n_jobs=2)(delayed(_pid)(i) for i in items)}
+    return {"node": os.getpid(), "jobs": Parallel(n_jobs=2)(delayed(_pid)(i) for i in items),
+            "blas": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
 
 
-def test_a_node_s_joblib_loop_gets_processes_of_its_own_on_a_worker(tmp_path: Path) -> None:
-    # Dask's daemon workers made joblib run n_jobs=2 loops in the worker itself, one at a time
+def test_a_worker_is_set_up_as_the_driver(tmp_path: Path, monkeypatch) -> None:
+    # Dask's daemon workers made joblib run n_jobs=2 loops in the worker itself, one at a time,
+    # and Dask's one-thread BLAS summed in another order than the driver's
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     out = DaskRunner(n_workers=1, task_log_dir=None).run(
         Pipeline([node(_joblib_pids, "items", "pids", name="parallel")]),
         DataCatalog(datasets={"items": MemoryDataset(list(range(6)))}))
     pids = out["pids"].load()
     assert pids["node"] != os.getpid()
     assert pids["node"] not in set(pids["jobs"])   # the loop ran in the node's child processes
+    assert pids["blas"] == {"OMP_NUM_THREADS": None, "OPENBLAS_NUM_THREADS": "2"}
 
 
 def _mlp_rows(seed: int) -> pd.DataFrame:

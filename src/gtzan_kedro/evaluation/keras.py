@@ -19,6 +19,7 @@ from gtzan_kedro.evaluation.runner import SplitPrediction, comparison_frame, run
 from gtzan_kedro.evaluation.samples import SampleSet
 from gtzan_kedro.evaluation.splits import make_splits
 from gtzan_kedro.models.progress import EpochProgress, ProgressTracker, progress_label
+from gtzan_kedro.models.seeding import set_seed
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: i
     import keras
 
     keras.backend.clear_session()
-    keras.utils.set_random_seed(seed + k)
+    set_seed(seed + k)
     batch_size = int(fit_params.get("batch_size", 32))
     model = build(n_classes)
     if reuse is not None:

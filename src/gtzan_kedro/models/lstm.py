@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from gtzan_kedro.models.seeding import set_seed
 
 
 def masked_mse(y_true, y_pred):
@@ -49,7 +50,7 @@ def build_lstm(
     import keras
 
     loss = _register()
-    keras.utils.set_random_seed(seed)
+    set_seed(seed)
     layer_units = [units] if isinstance(units, int) else list(units)
     inputs = keras.Input(shape=(lookback, n_features), name="window")
     x = inputs

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from gtzan_kedro.models.cnn import compile_classifier
 from gtzan_kedro.models.runtime import softmax_output
+from gtzan_kedro.models.seeding import set_seed
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -50,7 +51,7 @@ def build_mlp(n_features: int, n_classes: int, units: list[int], activation: str
     import keras
 
     if seed is not None:
-        keras.utils.set_random_seed(seed)
+        set_seed(seed)
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
     inputs = keras.Input(shape=(n_features,), name="features")
     x = inputs
@@ -102,7 +103,7 @@ class KerasMLPClassifier(ClassifierMixin, BaseEstimator):
         codes = np.searchsorted(self.classes_, np.asarray(y, dtype=object))
         self.n_features_in_ = X.shape[1]
         # a build_fn (the tuner's) gets the same seeded start as the presets' build_mlp
-        keras.utils.set_random_seed(self.seed)
+        set_seed(self.seed)
         if self.build_fn is not None:
             self.model_ = self.build_fn(X.shape[1], len(self.classes_))
         else:

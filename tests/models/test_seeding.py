@@ -1,0 +1,33 @@
+"""models.seeding.set_seed: a Keras model's initial weights depend on its seed only, not on
+what other code drew from Python's `random` meanwhile (a Dask worker's event loop does, in
+another thread, while a fit runs)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from gtzan_kedro.models.mlp import build_mlp
+from gtzan_kedro.models.seeding import set_seed
+
+
+def _initial_weights(draws_between: int) -> list[np.ndarray]:
+    set_seed(7)
+    for _ in range(draws_between):   # what another thread of the process draws meanwhile
+        random.random()
+    model = build_mlp(5, 3, units=[8], dropout=0.2)   # no seed: the layers' default seeds
+    return [w.copy() for w in model.get_weights()]
+
+
+def test_initial_weights_ignore_draws_from_the_global_random_module() -> None:
+    alone, disturbed = _initial_weights(0), _initial_weights(3)
+    assert len(alone) == len(disturbed) == 4
+    for a, b in zip(alone, disturbed, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_another_seed_gives_other_weights() -> None:
+    set_seed(8)
+    other = build_mlp(5, 3, units=[8]).get_weights()[0]
+    assert not np.array_equal(other, _initial_weights(0)[0])
