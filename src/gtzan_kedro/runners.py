@@ -46,7 +46,7 @@ from kedro.pipeline import Node, Pipeline
 from kedro.runner import AbstractRunner
 from kedro.runner.task import Task
 
-from gtzan_kedro.cluster import share
+from gtzan_kedro.cluster import share, workers_as_this_process
 from gtzan_kedro.fileio import atomic_write_text
 from gtzan_kedro.scheduling import critical_path_priorities, read_task_durations
 
@@ -114,7 +114,7 @@ class DaskRunner(AbstractRunner):
             return client, None
         n_workers = self._n_workers or os.cpu_count() or 1
         _quiet_dask_logs()
-        _workers_as_this_process()
+        workers_as_this_process()
         # processes, not threads: Keras' global seeds and MLflow's run stack are per process
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=self._threads,
                                processes=True, resources={NODE_RESOURCE: 1}, memory_limit=self._memory_limit,
@@ -236,27 +236,6 @@ def _quiet_dask_logs() -> None:
     for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker",
                  "distributed.core", "distributed.http.proxy", "distributed.utils_perf"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _workers_as_this_process() -> None:
-    """A LocalCluster's workers set up as this process is, so a node computes there what it
-    computes in a plain `kedro run` (set here, in the driver, before the nannies start and
-    restart their workers; `dask worker` on other machines: DASK_DISTRIBUTED__WORKER__DAEMON=False).
-
-    - Not daemons. Dask starts its workers as daemons, and joblib runs a daemon's ``n_jobs``
-      loop in the process itself ("daemon=True, setting n_jobs=1"): the musicnn extraction on
-      one core instead of two, and its one-thread TensorFlow set-up left in the worker.
-    - BLAS with the threads this process has. Dask starts workers with OMP_NUM_THREADS,
-      MKL_NUM_THREADS and OPENBLAS_NUM_THREADS at 1, and a BLAS solve on one thread sums in
-      another order than on two: the PM2.5 ridges' RMSE moved in the sixth digit."""
-    import dask
-
-    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-               if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    environ.update({k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                               "OPENBLAS_NUM_THREADS") if k in os.environ})
-    dask.config.set({"distributed.worker.daemon": False,
-                     "distributed.nanny.pre-spawn-environ": environ})
 
 
 def _task_key(node: Node, run_id: str) -> str:

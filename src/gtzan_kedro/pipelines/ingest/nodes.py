@@ -175,10 +175,13 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
     audio) must be on a file system the workers share with this process."""
     from distributed import Client, LocalCluster
 
+    from gtzan_kedro.cluster import workers_as_this_process
+
     cluster = None
     if address:
         client = Client(address, timeout="30s")
     else:
+        workers_as_this_process()   # what the Dask runner's workers compute: the same features
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
