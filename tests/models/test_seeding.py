@@ -31,3 +31,32 @@ def test_another_seed_gives_other_weights() -> None:
     set_seed(8)
     other = build_mlp(5, 3, units=[8]).get_weights()[0]
     assert not np.array_equal(other, _initial_weights(0)[0])
+
+
+def test_fits_in_two_threads_of_a_process_take_turns() -> None:
+    import threading
+    import time
+
+    from gtzan_kedro.models.seeding import one_fit_at_a_time
+
+    events: list[str] = []
+
+    @one_fit_at_a_time
+    def fit(name: str) -> None:
+        events.append(f"{name} start")
+        time.sleep(0.05)
+        inner(name)          # a tuner's trial inside a fit: the lock is re-entrant
+        events.append(f"{name} end")
+
+    @one_fit_at_a_time
+    def inner(name: str) -> None:
+        events.append(f"{name} trial")
+
+    threads = [threading.Thread(target=fit, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(events) == 6
+    first = events[0].split()[0]
+    assert events[:3] == [f"{first} start", f"{first} trial", f"{first} end"]

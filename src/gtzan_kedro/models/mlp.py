@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from gtzan_kedro.models.cnn import compile_classifier
 from gtzan_kedro.models.runtime import softmax_output
-from gtzan_kedro.models.seeding import set_seed
+from gtzan_kedro.models.seeding import one_fit_at_a_time, set_seed
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -93,6 +93,7 @@ class KerasMLPClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.progress_every = progress_every
 
+    @one_fit_at_a_time
     def fit(self, X, y, validation_data: tuple | None = None):
         """Train on (X, y); with ``validation_data=(X_val, y_val)`` stop early on its loss and
         keep the best weights."""

@@ -3,10 +3,16 @@ on a Dask worker."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def set_seed(seed: int) -> None:
@@ -28,3 +34,22 @@ def set_seed(seed: int) -> None:
         return
     if hasattr(seed_generator, "python_random"):
         seed_generator.python_random = random.Random(seed)
+
+
+_FIT_LOCK = threading.RLock()
+
+
+def one_fit_at_a_time(fit: F) -> F:
+    """Runs ``fit`` holding this process's Keras fit lock (re-entrant: a tuner's trials inside).
+
+    Why: TensorFlow's and NumPy's global seeds and TensorFlow's op-seed counter are per process.
+    On a Dask worker a node that waits for its splits frees its thread, and a split of another
+    node can then fit in that thread while the waiting node fits a one-split protocol in its
+    own: two fits interleaving their draws from the same generators."""
+
+    @functools.wraps(fit)
+    def locked(*args, **kwargs):
+        with _FIT_LOCK:
+            return fit(*args, **kwargs)
+
+    return locked  # type: ignore[return-value]

@@ -25,6 +25,7 @@ import pandas as pd
 
 from gtzan_kedro.models.mlp import MLP_PRESETS, build_mlp
 from gtzan_kedro.models.progress import ProgressTracker
+from gtzan_kedro.models.seeding import one_fit_at_a_time
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +318,7 @@ def _values_key(values: dict[str, Any]) -> tuple:
                         if not (k.startswith("units_") and int(k.split("_")[1]) >= n)))
 
 
+@one_fit_at_a_time
 def tune_mlp(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
              n_classes: int, max_trials: int = 12, epochs: int = 100, patience: int = 15,
              batch_size: int = 32, space: dict | None = None, seed: int | None = 0,
