@@ -99,6 +99,10 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
         return results
 
 
+# the thread counts Dask's nannies set to 1 in every worker they start
+_BLAS_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
 def workers_as_this_process() -> None:
     """LocalCluster workers set up as this process is, so a task computes there what it computes
     here (the Dask runner's cluster and ingest's own; call it before the nannies start and
@@ -109,13 +113,11 @@ def workers_as_this_process() -> None:
       one core instead of two, and its one-thread TensorFlow set-up left in the worker.
     - BLAS with the threads this process has. Dask starts workers with OMP_NUM_THREADS,
       MKL_NUM_THREADS and OPENBLAS_NUM_THREADS at 1, and a BLAS solve on one thread sums in
-      another order than on two: the PM2.5 ridges' RMSE moved in the sixth digit, the extracted
-      features in the last."""
+      another order than on two: the PM2.5 ridges' RMSE moved in the sixth digit."""
     import dask
 
     environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-               if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    environ.update({k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                               "OPENBLAS_NUM_THREADS") if k in os.environ})
+               if k not in _BLAS_THREADS}
+    environ.update({k: os.environ[k] for k in _BLAS_THREADS if k in os.environ})
     dask.config.set({"distributed.worker.daemon": False,
                      "distributed.nanny.pre-spawn-environ": environ})

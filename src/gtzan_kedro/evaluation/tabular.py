@@ -241,14 +241,13 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
                               cv_parameter=cv_parameter)
     progress = ProgressTracker(sum(len(s) for s in planned.values()), progress_label(model, features),
                                log=logger)
-    # every split goes to the cluster when there is one (gtzan_kedro.cluster), the MLPs' and the
-    # tuner's too: each split is seeded on its own, so where it runs does not change its result
-    as_tasks = True
     for protocol, splits in planned.items():
         fit = partial(_fit_one, estimator_factory, X, y, groups, fit_mode, tuner, random_state)
         result = run_protocol(
             fit, splits, y, classes, model=model, features=features, protocol=protocol, groups=groups,
-            train_rows="fit" if fit_mode == "sklearn" else "train", as_tasks=as_tasks,
+            # every split goes to the cluster when there is one (gtzan_kedro.cluster), the MLPs'
+            # and the tuner's too, each seeded on its own
+            train_rows="fit" if fit_mode == "sklearn" else "train", as_tasks=True,
             on_split_done=lambda s, protocol=protocol: progress.step(f"{protocol} {s.name}"),
             progress=False)  # the tracker logs each split with the time left
         result.row.update(extra_row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from gtzan_kedro.models.seeding import set_seed
 
 

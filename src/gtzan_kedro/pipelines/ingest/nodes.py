@@ -181,7 +181,7 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
     if address:
         client = Client(address, timeout="30s")
     else:
-        workers_as_this_process()   # what the Dask runner's workers compute: the same features
+        workers_as_this_process()   # set up as the Dask runner's workers are
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
