@@ -60,3 +60,26 @@ def test_fits_in_two_threads_of_a_process_take_turns() -> None:
     assert len(events) == 6
     first = events[0].split()[0]
     assert events[:3] == [f"{first} start", f"{first} trial", f"{first} end"]
+
+
+def _weights_with_a_model_unpickled_in_another_thread(unpickle: bool) -> list[np.ndarray]:
+    """set_seed, then (optionally) another thread unpickles a Keras model, as a node waiting
+    for its splits does with each returned split's model while the next split builds in the
+    worker's pool thread; then this thread builds."""
+    import pickle
+    import threading
+
+    blob = pickle.dumps(build_mlp(4, 2, units=[6], dropout=0.1, seed=3))
+    set_seed(7)
+    if unpickle:
+        thread = threading.Thread(target=pickle.loads, args=(blob,))
+        thread.start()
+        thread.join()
+    return [w.copy() for w in build_mlp(5, 3, units=[8], dropout=0.2).get_weights()]
+
+
+def test_initial_weights_ignore_a_model_unpickled_in_another_thread() -> None:
+    alone = _weights_with_a_model_unpickled_in_another_thread(False)
+    disturbed = _weights_with_a_model_unpickled_in_another_thread(True)
+    for a, b in zip(alone, disturbed, strict=True):
+        np.testing.assert_array_equal(a, b)
