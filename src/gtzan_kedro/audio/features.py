@@ -18,7 +18,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from gtzan_kedro.audio.io import SAMPLE_RATE, load_audio, segment_bounds
+from gtzan_kedro.audio.io import SAMPLE_RATE, load_audio, one_blas_thread, segment_bounds
 
 N_MFCC = 20
 SPECTRAL_FEATURES = (
@@ -296,6 +296,7 @@ def segment_filename(filename: str, index: int) -> str:
     return f"{stem}.{index}.{ext}"
 
 
+@one_blas_thread
 def feature_rows(
     y: np.ndarray,
     sr: int,

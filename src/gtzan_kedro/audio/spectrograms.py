@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gtzan_kedro.audio.io import segment_bounds
+from gtzan_kedro.audio.io import one_blas_thread, segment_bounds
 
 
 def _fit_frames(matrix: np.ndarray, n_frames: int) -> np.ndarray:
@@ -15,6 +15,7 @@ def _fit_frames(matrix: np.ndarray, n_frames: int) -> np.ndarray:
     return np.pad(matrix, pad, mode="edge")
 
 
+@one_blas_thread
 def segment_tensors(
     y: np.ndarray,
     sr: int,
@@ -54,6 +55,7 @@ def segment_tensors(
     }
 
 
+@one_blas_thread
 def mel_image(
     y: np.ndarray,
     sr: int,
