@@ -118,3 +118,45 @@ def test_a_large_in_memory_input_is_streamed_too(monkeypatch, limit, streamed):
                                             ["none"])
     assert bool(calls) is streamed
     assert prediction.test_proba.shape == (len(split.test), 2)
+
+
+def test_a_streamed_fit_ignores_draws_from_the_global_random_module(monkeypatch):
+    """The batches' order is the dataset's own (its seed): Keras' PyDataset adapter, left to
+    shuffle, draws the batch order from Python's process-wide `random` in tf.data's thread,
+    so any other thread's draws (a Dask worker's event loop, a logging thread) changed it."""
+    import random
+
+    import keras
+
+    s = _mapped_samples(400, (6, 8))
+    order = np.random.default_rng(4).permutation(len(s))
+    split = SimpleNamespace(name="holdout_0", train=order[:280], val=order[280:340], test=order[340:])
+
+    def build(n_classes):
+        model = keras.Sequential([keras.Input((6, 8, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(n_classes, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+        return model
+
+    fit_params = {"epochs": 3, "batch_size": 16, "progress_every": 0}
+
+    def weights(draws: int) -> list[np.ndarray]:
+        original_fit = keras.Model.fit
+
+        def fit_with_draws(model, *args, **kwargs):   # another thread's draws between epochs
+            callback = keras.callbacks.LambdaCallback(
+                on_epoch_begin=lambda epoch, logs: [random.random() for _ in range(draws)])
+            kwargs["callbacks"] = [*kwargs.get("callbacks", []), callback]
+            return original_fit(model, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, "fit", fit_with_draws)
+        try:
+            prediction = keras_eval.fit_keras_split(build, s, split, 0, 3, 42, fit_params, ["scalar"])
+        finally:
+            monkeypatch.setattr(keras.Model, "fit", original_fit)
+        return [w.copy() for w in prediction.model.get_weights()]
+
+    alone, disturbed = weights(0), weights(5)
+    assert len(alone) == 2
+    for a, b in zip(alone, disturbed, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -271,7 +271,10 @@ def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: i
             return streamed_batches(samples, rows, stats, batch_size, shuffle, seed + k)
 
         validation = batches(split.val) if len(split.val) else None
-        history = model.fit(batches(split.train, shuffle=True), validation_data=validation, **fit_args)
+        # the dataset shuffles itself with its own seed; Keras' shuffle would draw the batch
+        # order from Python's process-wide `random`, in tf.data's thread, as other threads draw
+        history = model.fit(batches(split.train, shuffle=True), validation_data=validation,
+                            shuffle=False, **fit_args)
         # predicted in ascending row order: put them back in split.test's order
         proba = np.asarray(model.predict(batches(split.test), verbose=0))[np.argsort(np.argsort(split.test))]
         return SplitPrediction(test_proba=proba, model=model, history=history.history)
