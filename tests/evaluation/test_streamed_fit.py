@@ -26,6 +26,12 @@ def _mapped_samples(n: int = 600, shape=(24, 32), classes: int = 3) -> SampleSet
     return SampleSet(disk.array()[..., np.newaxis], labels, [f"t{i // 10}" for i in range(n)])
 
 
+def _random_split(n: int, seed: int, n_train: int, n_val: int) -> SimpleNamespace:
+    order = np.random.default_rng(seed).permutation(n)
+    return SimpleNamespace(name="holdout_0", train=order[:n_train],
+                           val=order[n_train:n_train + n_val], test=order[n_train + n_val:])
+
+
 @pytest.mark.parametrize("mode", ["scalar", "column"])
 def test_statistics_and_batches_equal_the_in_memory_standardisation(mode):
     s = _mapped_samples(300, (4, 5))
@@ -61,8 +67,7 @@ def test_a_memory_mapped_fit_streams_and_predicts_in_the_splits_order(monkeypatc
 
     monkeypatch.setattr(keras_eval, "STATS_CHUNK", 64)
     s = _mapped_samples(2000, (48, 64))
-    order = np.random.default_rng(2).permutation(len(s))
-    split = SimpleNamespace(name="holdout_0", train=order[:1400], val=order[1400:1600], test=order[1600:])
+    split = _random_split(len(s), 2, 1400, 200)
 
     def build(n_classes):
         model = keras.Sequential([keras.Input((48, 64, 1)), keras.layers.GlobalAveragePooling2D(),
@@ -129,8 +134,7 @@ def test_a_streamed_fit_ignores_draws_from_the_global_random_module(monkeypatch)
     import keras
 
     s = _mapped_samples(400, (6, 8))
-    order = np.random.default_rng(4).permutation(len(s))
-    split = SimpleNamespace(name="holdout_0", train=order[:280], val=order[280:340], test=order[340:])
+    split = _random_split(len(s), 4, 280, 60)
 
     def build(n_classes):
         model = keras.Sequential([keras.Input((6, 8, 1)), keras.layers.Flatten(),
