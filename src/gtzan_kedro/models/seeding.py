@@ -67,10 +67,11 @@ _FIT_LOCK = threading.RLock()
 def one_fit_at_a_time(fit: F) -> F:
     """Runs ``fit`` holding this process's Keras fit lock (re-entrant: a tuner's trials inside).
 
-    Why: TensorFlow's and NumPy's global seeds and TensorFlow's op-seed counter are per process.
-    On a Dask worker a node that waits for its splits frees its thread, and a split of another
-    node can then fit in that thread while the waiting node fits a one-split protocol in its
-    own: two fits interleaving their draws from the same generators."""
+    A guard, not a measured fix: NumPy's and TensorFlow's global seeds are per process, so two
+    MLP fits (or tuner searches) in two threads of one worker would interleave their draws.
+    Dask itself should prevent that (a node rejoining its worker's thread pool after its splits
+    waits for a free slot), and the lock did not change a measured result; the variation it was
+    added for came from models rebuilt in another thread (see :func:`set_seed`)."""
 
     @functools.wraps(fit)
     def locked(*args, **kwargs):
