@@ -10,6 +10,7 @@ import pandas as pd
 from kedro.io import AbstractDataset
 
 from gtzan_kedro.fileio import atomic_path
+from gtzan_kedro.inference.provenance import PUBLISHED_ATTR
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,10 @@ class PreferExistingCSVDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 f"{self._prefer} or run `kedro run --pipeline ingest` to extract it"
             )
         logger.info("loading feature table %s", source)
-        return pd.read_csv(source, **self._load_args)
+        frame = pd.read_csv(source, **self._load_args)
+        # a best-model bundle records whether its rows came from the (maybe synthetic) audio
+        frame.attrs[PUBLISHED_ATTR] = source == self._prefer
+        return frame
 
     def save(self, data: pd.DataFrame) -> None:
         _write_csv(data, self._filepath, self._save_args)

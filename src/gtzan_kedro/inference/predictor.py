@@ -38,6 +38,8 @@ class GenrePredictor:
     extractor: str = "fast"
     description: str = ""
     long_file_seconds: float = LONG_FILE_SECONDS
+    # e.g. that it was trained on the synthetic sample corpus (inference.provenance)
+    training_note: str = ""
 
     def __post_init__(self) -> None:
         self.classes = [str(c) for c in self.classes]
@@ -265,7 +267,7 @@ def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
                 model=model, classes=list(classes), feature_columns=list(obj["feature_columns"]),
                 segment_seconds=seconds or (3.0 if embedding.get("level") == "patch" else 30.0),
                 extractor="musicnn", description=_bundle_description(obj, description),
-                embedding=embedding)
+                training_note=str(obj.get("training_note") or ""), embedding=embedding)
         if seconds is None:
             seconds = _seconds_from_features(obj.get("features", obj.get("feature_set", "3s")))
         return GenrePredictor(
@@ -275,6 +277,7 @@ def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
             segment_seconds=seconds,
             extractor=obj.get("extractor", "fast"),
             description=_bundle_description(obj, description),
+            training_note=str(obj.get("training_note") or ""),
         )
     if hasattr(obj, "predict_proba"):
         return GenrePredictor(

@@ -64,14 +64,14 @@ def _best_model(feature_sets: dict[str, dict], models: dict[str, list[str]]) -> 
     tables = [feature_sets[f]["table"] for f in kaggle]
     per_split = [f"audio_models_{f}.{m}.per_split_metrics" for f in feature_sets for m in models[f]]
 
-    def best(models, evaluation, *frames):
+    def best(models, evaluation, manifest, *frames):
         return select_best_model(list(frames[len(kaggle):]), dict(zip(kaggle, frames[:len(kaggle)])),
-                                 models, evaluation)
+                                 models, evaluation, manifest)
 
     best.__name__ = "select_best_model"
     best.__doc__ = select_best_model.__doc__
     return Pipeline([node(best, ["params:audio_models.models", "params:audio_models.evaluation",
-                                 *tables, *per_split],
+                                 "sample_corpus_manifest", *tables, *per_split],
                           "best_audio_model", name="select_best_audio_model")],
                     namespace="audio_models", prefix_datasets_with_namespace=False)
 

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from gtzan_kedro.audio.features import FEATURE_COLUMNS, MFCC_COLUMNS
 from gtzan_kedro.evaluation.tabular import evaluate_table, feature_matrix, refit_on_all_rows
+from gtzan_kedro.inference.provenance import training_corpus
 from gtzan_kedro.models.baselines import NETWORK_KINDS, TREE_KINDS, build_estimator, with_selector
 
 logger = logging.getLogger(__name__)
@@ -107,9 +108,12 @@ def refittable(model: dict[str, Any]) -> bool:
 
 
 def select_best_model(per_split: list[pd.DataFrame], tables: dict[str, pd.DataFrame],
-                      models: dict[str, dict], evaluation: dict[str, Any]) -> dict[str, Any]:
+                      models: dict[str, dict], evaluation: dict[str, Any],
+                      manifest: pd.DataFrame | None = None) -> dict[str, Any]:
     """Refit the scikit-learn model with the best mean holdout accuracy (from the per-split
-    metrics) on all rows of the finest feature table (3-s when present), for `gtzan predict`."""
+    metrics) on all rows of the finest feature table (3-s when present), for `gtzan predict`.
+    ``manifest`` (the sample corpus's, None when absent) lets the bundle say when it was
+    trained on synthetic clips."""
     frames = [f for f in per_split if f is not None and not f.empty]
     if not frames:
         raise ValueError("no per-split metrics: no model was scored, nothing to save")
@@ -137,4 +141,5 @@ def select_best_model(per_split: list[pd.DataFrame], tables: dict[str, pd.DataFr
     return {"model": estimator, "classes": [str(c) for c in estimator.classes_],
             "feature_columns": list(FEATURE_COLUMNS), "features": features, "name": name,
             "protocol_scores": {str(r["protocol"]): float(r["accuracy_mean"])
-                                for r in scores.to_dict("records")}}
+                                for r in scores.to_dict("records")},
+            "training_note": training_corpus(table, manifest)}

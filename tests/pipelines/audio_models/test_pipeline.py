@@ -85,6 +85,10 @@ def test_use_selected_features_without_the_file_is_a_clear_error(kaggle_30s):
 def test_audio_models_30s_runs_with_only_the_30s_table(kedro_project, kaggle_30s):
     tiny = kaggle_30s.groupby("label").head(6)
     tiny.to_csv(kedro_project.path / "data/03_primary/features_30_sec.csv", index=False)
+    # as if ingest had read the sample corpus: the bundle must say so
+    manifest = kedro_project.path / "data/01_raw/gtzan/sample_corpus_manifest.csv"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    tiny[["filename"]].assign(synthetic=True).to_csv(manifest, index=False)
     kedro_project.write_conf("local/parameters_audio_models.yml", TINY_PARAMS)
     proc = kedro_project.run("--pipeline", "audio_models_30s")
     assert "fault_filtered skipped" in proc.stdout + proc.stderr
@@ -106,6 +110,7 @@ def test_audio_models_30s_runs_with_only_the_30s_table(kedro_project, kaggle_30s
         bundle = joblib.load(handle)
     proba = bundle["model"].predict_proba(tiny[bundle["feature_columns"]])
     assert proba.shape == (len(tiny), 10) and bundle["classes"] == sorted(tiny.label.unique())
+    assert bundle["training_note"].startswith("trained on the synthetic sample corpus (60 generated")
     # the reporting pipeline draws the chart from the accumulated table
     kedro_project.run("--pipeline", "reporting")
     assert (reporting / "model_accuracy.png").stat().st_size > 1000

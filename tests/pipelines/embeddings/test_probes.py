@@ -92,6 +92,8 @@ def test_probes_run_in_process_and_write_comparison_rows():
     catalog = DataCatalog({"musicnn_msd_maxpool": MemoryDataset(tracks),
                            "musicnn_msd_maxpool_3s": MemoryDataset(patches),
                            "audio_models_fault_filtered_split": MemoryDataset(split_table(tracks)),
+                           # the tracks are the sample corpus's: the bundle must say so
+                           "sample_corpus_manifest": MemoryDataset(tracks[["filename"]].assign(synthetic=True)),
                            **{f"params:{k}": MemoryDataset(v) for k, v in params.items()},
                            **{name: MemoryDataset() for name in pipe.outputs()}})
     assert pipe.inputs() <= set(catalog.filter()), pipe.inputs() - set(catalog.filter())
@@ -113,6 +115,7 @@ def test_probes_run_in_process_and_write_comparison_rows():
     assert bundle["feature_columns"] == [f"emb_{i}" for i in range(DIM)]
     proba = bundle["model"].predict_proba(tracks[bundle["feature_columns"]])
     assert proba.shape == (len(tracks), 3) and bundle["classes"] == list(GENRES)
+    assert bundle["training_note"].startswith(f"trained on the synthetic sample corpus ({len(tracks)} generated")
 
 
 def test_best_probe_is_the_best_holdout_score():

@@ -212,10 +212,14 @@ def probe_embedding(feature_set: str) -> dict[str, str]:
 
 
 def select_best_probe(models: dict[str, dict], evaluation: dict[str, Any],
-                      tables: dict[str, pd.DataFrame], per_split: list[pd.DataFrame]) -> dict[str, Any]:
+                      tables: dict[str, pd.DataFrame], per_split: list[pd.DataFrame],
+                      manifest: pd.DataFrame | None = None) -> dict[str, Any]:
     """Refit the probe with the best mean holdout accuracy on all rows of its embedding table,
-    as a bundle `gtzan predict` can use (it names the musicnn output to compute from audio)."""
+    as a bundle `gtzan predict` can use (it names the musicnn output to compute from audio).
+    ``manifest`` (the sample corpus's, None when absent): the bundle says when it was trained
+    on synthetic clips."""
     from gtzan_kedro.evaluation.tabular import refit_on_all_rows
+    from gtzan_kedro.inference.provenance import training_corpus
     from gtzan_kedro.models.baselines import NETWORK_KINDS, build_estimator
     from gtzan_kedro.templates.feature_models_nodes import NON_FEATURE_COLUMNS
 
@@ -243,4 +247,5 @@ def select_best_probe(models: dict[str, dict], evaluation: dict[str, Any],
     return {"model": estimator, "classes": [str(c) for c in estimator.classes_],
             "feature_columns": columns, "features": features, "name": name,
             "embedding": embedding, "segment_seconds": 3.0 if embedding["level"] == "patch" else 30.0,
-            "protocol_scores": {str(r["protocol"]): float(r["accuracy"]) for r in mine.to_dict("records")}}
+            "protocol_scores": {str(r["protocol"]): float(r["accuracy"]) for r in mine.to_dict("records")},
+            "training_note": training_corpus(table, manifest)}

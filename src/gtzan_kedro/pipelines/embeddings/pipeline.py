@@ -25,14 +25,14 @@ def _best_probe(feature_sets: dict[str, dict], probes: list[tuple[str, str]]) ->
     tables = [feature_sets[f]["table"] for f in sets]
     per_split = [f"embeddings.{f}.{m}.per_split_metrics" for f, m in probes]
 
-    def best(models, evaluation, *frames):
+    def best(models, evaluation, manifest, *frames):
         return select_best_probe(models, evaluation, dict(zip(sets, frames[:len(sets)])),
-                                 list(frames[len(sets):]))
+                                 list(frames[len(sets):]), manifest)
 
     best.__name__ = "select_best_probe"
     best.__doc__ = select_best_probe.__doc__
     return Pipeline([node(best, [f"params:{PROBES}.models", f"params:{PROBES}.evaluation",
-                                 *tables, *per_split],
+                                 "sample_corpus_manifest", *tables, *per_split],
                           "best_embedding_probe", name="select_best_embedding_probe")],
                     namespace="embeddings", prefix_datasets_with_namespace=False)
 
