@@ -105,6 +105,24 @@ def test_a_worker_killed_in_the_middle_of_a_node_costs_a_rerun_not_the_run(tmp_p
     assert log["node"].tolist() == ["square", "total"] and set(log["status"]) == {"done"}
 
 
+def _count_assigned(numbers: list[int]) -> int:
+    """How many tasks the scheduler has placed on a worker (running or queued there) now."""
+    from distributed import get_client
+
+    return sum(len(keys) for keys in get_client().processing().values())
+
+
+def test_nodes_are_submitted_only_to_a_free_worker(tmp_path: Path) -> None:
+    """Dask places a resource-bound task on a worker when it is submitted and does not move it:
+    submitted while both workers were busy, a node waited behind a long one on one worker while
+    the other stood idle. So the driver holds ready nodes until a worker's slot frees up."""
+    names = [f"count_{i}" for i in range(8)]
+    pipeline = Pipeline([node(_count_assigned, "numbers", f"{n}_out", name=n) for n in names])
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(pipeline, _catalog(tmp_path))
+    assigned = [out[f"{n}_out"].load() for n in names]
+    assert max(assigned) <= 2, assigned  # at most one node per worker: none queued behind another
+
+
 def _split_fit(item: int) -> tuple[int, int]:
     if item < 0:
         raise RuntimeError(f"split {item} failed")

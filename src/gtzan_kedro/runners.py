@@ -8,8 +8,8 @@
 With no scheduler named (neither ``address`` nor Dask's ``scheduler-address`` setting, which
 ``DASK_SCHEDULER_ADDRESS`` sets), the runner starts a ``LocalCluster`` of ``n_workers`` process
 workers, one thread each, and closes it at the end. A node is submitted once the nodes it
-reads from have finished (the graph is the pipeline's; the runner keeps no copy of it), the
-longest remaining chain first. Each task rebuilds the project's hooks in its worker process
+reads from have finished (the graph is the pipeline's; the runner keeps no copy of it) and a
+worker is free to take it, the longest remaining chain first. Each task rebuilds the project's hooks in its worker process
 and hands them the driver's state, so node and dataset hooks run as in a sequential run:
 kedro-mlflow's parent run and the nested run per model (``hooks.ModelTrackingHook``), the
 resume fingerprints of ``--only-missing-outputs`` (``resume.ResumeHook``), node timing and
@@ -147,8 +147,9 @@ class DaskRunner(AbstractRunner):
             todo, done, running = set(nodes), set(), {}
             results: dict[Node, Any] = {}
             while todo or running:
-                for node in sorted((n for n in todo if dependencies[n] <= done),
-                                   key=lambda n: -priorities.get(n.name, 0)):
+                ready = sorted((n for n in todo if dependencies[n] <= done),
+                               key=lambda n: -priorities.get(n.name, 0))
+                for node in ready[:self._free_slots(client, node_resources, len(running), len(ready))]:
                     todo.discard(node)
                     upstream = {name: results[producers[name]] for name in node.inputs
                                 if name in state.memory and name in producers}
@@ -185,6 +186,19 @@ class DaskRunner(AbstractRunner):
             client.close()
             if cluster is not None:
                 cluster.close()
+
+    @staticmethod
+    def _free_slots(client, node_resources: dict[str, int] | None, running: int, ready: int) -> int:
+        """How many ready nodes to submit now: one per worker whose ``node`` slot is free.
+        Dask places a resource-bound task on a worker as soon as it is submitted and does not
+        steal it back: a node submitted while both workers were busy waited 76 s behind a CNN
+        on one worker while the other stood idle. Held in the driver instead, a node goes to
+        the first worker that frees up, the longest chain first among those ready then."""
+        if not node_resources:
+            return ready
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+        slots = sum(int(w.get("resources", {}).get(NODE_RESOURCE, 0)) for w in workers)
+        return max(max(slots, 1) - running, 0)
 
     def _node_resources(self, client) -> dict[str, int] | None:
         """One node at a time per worker: each node task holds the worker's ``node`` resource.
