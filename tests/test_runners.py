@@ -123,6 +123,46 @@ def test_nodes_are_submitted_only_to_a_free_worker(tmp_path: Path) -> None:
     assert max(assigned) <= 2, assigned  # at most one node per worker: none queued behind another
 
 
+def _nap(item: int) -> int:
+    import time
+
+    time.sleep(1.5)  # long enough that every short node is placed while the naps run
+    return item
+
+
+def _fan_out(numbers: list[int]) -> int:
+    """A node that hands its splits to the cluster and waits for them (its thread freed)."""
+    return len(map_tasks(_nap, list(range(6)), label="nap"))
+
+
+def _short(numbers: list[int]) -> int:
+    """The most node tasks the scheduler has on any one worker (running or queued) now."""
+    import time
+
+    from distributed import get_client
+
+    time.sleep(0.1)
+    nodes = ("fan_out-", "short_")
+    return max(sum(str(key).startswith(nodes) for key in keys)
+               for keys in get_client().processing().values())
+
+
+def test_a_node_goes_to_the_free_worker_not_to_one_whose_node_waits_for_its_splits(tmp_path: Path) -> None:
+    """A node waiting for its splits looks idle to Dask's placement; the next node must still
+    go to a worker whose slot is free, not queue behind the waiting one."""
+    logs = tmp_path / "tasks"
+    logs.mkdir()
+    shorts = [f"short_{i}" for i in range(8)]
+    # the last run's times: the fan-out node has the longest chain, so it is placed first
+    pd.DataFrame({"node": ["fan_out", *shorts], "wall_s": [3.0] + [0.1] * len(shorts),
+                  "status": "done"}).to_csv(logs / "latest.csv", index=False)
+    pipeline = Pipeline([node(_fan_out, "numbers", "fan_out_out", name="fan_out"),
+                         *(node(_short, "numbers", f"{n}_out", name=n) for n in shorts)])
+    out = DaskRunner(n_workers=2, task_log_dir=str(logs)).run(pipeline, _catalog(tmp_path), run_id="r6")
+    per_worker = [out[f"{n}_out"].load() for n in shorts]
+    assert max(per_worker) == 1, per_worker  # never a node queued behind another on its worker
+
+
 def _split_fit(item: int) -> tuple[int, int]:
     if item < 0:
         raise RuntimeError(f"split {item} failed")

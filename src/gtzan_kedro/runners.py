@@ -145,24 +145,27 @@ class DaskRunner(AbstractRunner):
             load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
             producers = {out: n for n in nodes for out in n.outputs}
             todo, done, running = set(nodes), set(), {}
+            placed: dict[Any, str | None] = {}  # the worker each running node was sent to
             results: dict[Node, Any] = {}
             while todo or running:
                 ready = sorted((n for n in todo if dependencies[n] <= done),
                                key=lambda n: -priorities.get(n.name, 0))
-                for node in ready[:self._free_slots(client, node_resources, len(running), len(ready))]:
+                for node, worker in self._placements(client, node_resources, ready, placed):
                     todo.discard(node)
                     upstream = {name: results[producers[name]] for name in node.inputs
                                 if name in state.memory and name in producers}
                     future = client.submit(
                         run_node_task, node, state_future, upstream, key=_task_key(node, run_id),
                         pure=False, retries=0, priority=priorities.get(node.name, 0),
-                        resources=node_resources)
-                    running[future], results[node] = node, future
+                        resources=node_resources, workers=[worker] if worker else None,
+                        allow_other_workers=bool(worker))
+                    running[future], results[node], placed[future] = node, future, worker
                 if not running:
                     self._raise_runtime_error(todo, done, set(), None)
                 finished, _ = wait(list(running), return_when="FIRST_COMPLETED")
                 for future in finished:
                     node = running.pop(future)
+                    placed.pop(future, None)
                     try:
                         outcome = future.result()
                     except Exception as exc:
@@ -188,17 +191,23 @@ class DaskRunner(AbstractRunner):
                 cluster.close()
 
     @staticmethod
-    def _free_slots(client, node_resources: dict[str, int] | None, running: int, ready: int) -> int:
-        """How many ready nodes to submit now: one per worker whose ``node`` slot is free.
-        Dask places a resource-bound task on a worker as soon as it is submitted and does not
-        steal it back: a node submitted while both workers were busy waited 76 s behind a CNN
-        on one worker while the other stood idle. Held in the driver instead, a node goes to
-        the first worker that frees up, the longest chain first among those ready then."""
+    def _placements(client, node_resources: dict[str, int] | None, ready: list[Node],
+                    placed: dict[Any, str | None]) -> list[tuple[Node, str | None]]:
+        """Which ready nodes to submit now, and where: each to a worker whose ``node`` slot is
+        free, the longest remaining chain first. Dask places a resource-bound task on a worker
+        as soon as it is submitted and does not move it; left to choose, it queued a node behind
+        `cnn_stft` while the other worker stood idle (76 s), and later chose the worker whose
+        node was waiting for its splits (it looks idle) over the free one. The worker is a
+        preference (``allow_other_workers``): if it dies, the node runs on another."""
         if not node_resources:
-            return ready
-        workers = client.scheduler_info(n_workers=-1)["workers"].values()
-        slots = sum(int(w.get("resources", {}).get(NODE_RESOURCE, 0)) for w in workers)
-        return max(max(slots, 1) - running, 0)
+            return [(node, None) for node in ready]
+        busy = set(placed.values())
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        free = [address for address, info in sorted(workers.items())
+                if info.get("resources", {}).get(NODE_RESOURCE, 0) >= 1 and address not in busy]
+        if not free and not placed and ready:  # no worker yet (or all lost): let Dask hold one
+            free = [None]
+        return list(zip(ready, free))
 
     def _node_resources(self, client) -> dict[str, int] | None:
         """One node at a time per worker: each node task holds the worker's ``node`` resource.
