@@ -62,9 +62,13 @@ MUSICNN_CACHED = $(BIN)/python -c "from gtzan_kedro.fetch import musicnn_weights
 # each node once the nodes it reads from are done; every task's wall, CPU seconds and peak RSS
 # land in data/09_logs/tasks/latest.csv. DASK_SCHEDULER_ADDRESS=tcp://HOST:8786 runs it on a
 # running cluster instead (docs/scale.md); RUNNER=SequentialRunner is one plain `kedro run`.
+# A first run (no data/09_logs/tasks/latest.csv yet) puts the longest chains first by the node
+# times of a measured sample-scale run (TASK_TIMES); later runs by their own last run.
 WORKERS ?= 2
+TASK_TIMES ?= benchmarks/results/2026-12-07-make-run-tasks.csv
 RUNNER ?= gtzan_kedro.runners.DaskRunner
-RUNNER_ARGS = --runner $(RUNNER) $(if $(findstring DaskRunner,$(RUNNER)),--runner-params n_workers=$(WORKERS))
+RUNNER_ARGS = --runner $(RUNNER) $(if $(findstring DaskRunner,$(RUNNER)),--runner-params n_workers=$(WORKERS)$(if $(ENV),,$(if $(TASK_TIMES),$(comma)task_times=$(TASK_TIMES))))
+comma := ,
 
 run: sample
 	@if [ -n "$(PIPELINE)" ]; then \

@@ -163,6 +163,20 @@ def test_a_node_goes_to_the_free_worker_not_to_one_whose_node_waits_for_its_spli
     assert max(per_worker) == 1, per_worker  # never a node queued behind another on its worker
 
 
+def test_a_first_run_orders_its_nodes_by_the_named_task_times(tmp_path: Path) -> None:
+    """No task log of an earlier run here: the longest nodes of the named log go first."""
+    names = [f"node_{i}" for i in range(6)]
+    times = tmp_path / "measured.csv"
+    pd.DataFrame({"node": names, "wall_s": [1.0, 6.0, 3.0, 5.0, 2.0, 4.0],
+                  "status": "done"}).to_csv(times, index=False)
+    pipeline = Pipeline([node(_square_all, "numbers", f"{n}_out", name=n) for n in names])
+    logs = tmp_path / "tasks"  # empty: a fresh clone
+    DaskRunner(n_workers=1, task_log_dir=str(logs), task_times=str(times)).run(
+        pipeline, _catalog(tmp_path), run_id="r7")
+    ran = pd.read_csv(logs / "r7.csv")["node"].tolist()  # in the order they finished
+    assert ran == ["node_1", "node_3", "node_5", "node_2", "node_4", "node_0"]
+
+
 def _split_fit(item: int) -> tuple[int, int]:
     if item < 0:
         raise RuntimeError(f"split {item} failed")

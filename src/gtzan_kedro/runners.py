@@ -24,7 +24,8 @@ stops the run: the driver names the node and re-raises its error, as Kedro's own
 
 Each task's wall time, CPU seconds and peak RSS are written to
 ``<task_log_dir>/<run id>.csv`` (and ``latest.csv``) as the run goes: what
-``benchmarks/simulate_makespan.py`` schedules, and what orders the next run's submissions.
+``benchmarks/simulate_makespan.py`` schedules, and what orders the next run's submissions
+(on a first run, the task log ``task_times`` names: `make run` names one of the sample corpus).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from kedro.runner.task import Task
 
 from gtzan_kedro.cluster import share, workers_as_this_process
 from gtzan_kedro.fileio import atomic_write_text
-from gtzan_kedro.scheduling import critical_path_priorities, read_task_durations
+from gtzan_kedro.scheduling import critical_path_priorities, read_task_durations, read_task_log
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ class DaskRunner(AbstractRunner):
 
     def __init__(self, address: str | None = None, n_workers: int | None = None,
                  threads_per_worker: int = 1, memory_limit: str = "auto",
-                 task_log_dir: str | None = "data/09_logs/tasks", is_async: bool = False):
+                 task_log_dir: str | None = "data/09_logs/tasks", task_times: str | None = None,
+                 is_async: bool = False):
         super().__init__(is_async=is_async)
         import dask
 
@@ -99,6 +101,7 @@ class DaskRunner(AbstractRunner):
         self._threads = int(threads_per_worker)
         self._memory_limit = memory_limit
         self._task_log_dir = task_log_dir
+        self._task_times = task_times
 
     def _get_executor(self, max_workers: int):  # AbstractRunner's hook: Dask is the executor
         return None
@@ -140,7 +143,7 @@ class DaskRunner(AbstractRunner):
             node_resources = self._node_resources(client)
             state = self._run_state(catalog, hook_manager, run_id)
             state_future = share(client, state, "run-state")
-            priorities = critical_path_priorities(pipeline, read_task_durations(log.folder))
+            priorities = critical_path_priorities(pipeline, self._node_seconds(log.folder))
             dependencies = pipeline.node_dependencies
             load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
             producers = {out: n for n in nodes for out in n.outputs}
@@ -189,6 +192,22 @@ class DaskRunner(AbstractRunner):
             client.close()
             if cluster is not None:
                 cluster.close()
+
+    def _node_seconds(self, folder: Path | None) -> dict[str, float]:
+        """The node times that order the submissions: this project's last run (``latest.csv``
+        of the task log), else the task log named by ``task_times`` (a first run: `make run`
+        names one measured on the sample corpus), else none (every node counts the same)."""
+        seconds = read_task_durations(folder)
+        if not seconds and self._task_times:
+            try:
+                seconds = read_task_log(self._task_times)
+            except (OSError, ValueError) as exc:
+                self._logger.warning("cannot read node times from %s (%s): nodes go in graph order",
+                                     self._task_times, exc)
+            else:
+                self._logger.info("no earlier run here: longest chains first by the node times of %s",
+                                  self._task_times)
+        return seconds
 
     @staticmethod
     def _placements(client, node_resources: dict[str, int] | None, ready: list[Node],
