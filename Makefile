@@ -66,9 +66,9 @@ MUSICNN_CACHED = $(BIN)/python -c "from gtzan_kedro.fetch import musicnn_weights
 # times of a measured sample-scale run (TASK_TIMES); later runs by their own last run.
 WORKERS ?= 2
 TASK_TIMES ?= benchmarks/results/2026-12-07-make-run-tasks.csv
+comma := ,
 RUNNER ?= gtzan_kedro.runners.DaskRunner
 RUNNER_ARGS = --runner $(RUNNER) $(if $(findstring DaskRunner,$(RUNNER)),--runner-params n_workers=$(WORKERS)$(if $(ENV),,$(if $(TASK_TIMES),$(comma)task_times=$(TASK_TIMES))))
-comma := ,
 
 run: sample
 	@if [ -n "$(PIPELINE)" ]; then \

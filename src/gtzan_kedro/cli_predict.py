@@ -52,8 +52,8 @@ def predict(paths: tuple[str, ...], model: str | None, fmt: str, env: str | None
             else f"{predictor.segment_seconds:g}-s segments")
     click.echo(f"model: {predictor.description or type(predictor.model).__name__}; "
                f"{len(predictor.classes)} genres, {unit}", err=True)
-    # a predictor pickled before the field existed has none
-    if note := getattr(predictor, "training_note", ""):
+    # a predictor pickled before the field existed reads the class default, ""
+    if note := predictor.training_note:
         click.echo(f"note: this model was {note}; train one on GTZAN for real predictions "
                    "(README: The real data)", err=True)
     results = predictor.predict_paths(files, progress=len(files) > 1 and sys.stderr.isatty())

@@ -9,8 +9,8 @@ With no scheduler named (neither ``address`` nor Dask's ``scheduler-address`` se
 ``DASK_SCHEDULER_ADDRESS`` sets), the runner starts a ``LocalCluster`` of ``n_workers`` process
 workers, one thread each, and closes it at the end. A node is submitted once the nodes it
 reads from have finished (the graph is the pipeline's; the runner keeps no copy of it) and a
-worker is free to take it, the longest remaining chain first. Each task rebuilds the project's hooks in its worker process
-and hands them the driver's state, so node and dataset hooks run as in a sequential run:
+worker is free to take it, the longest remaining chain first. Each task rebuilds the
+project's hooks in its worker process and hands them the driver's state, so node and dataset hooks run as in a sequential run:
 kedro-mlflow's parent run and the nested run per model (``hooks.ModelTrackingHook``), the
 resume fingerprints of ``--only-missing-outputs`` (``resume.ResumeHook``), node timing and
 the accelerator set-up. In-memory datasets travel between workers as Dask data; every other
@@ -218,7 +218,7 @@ class DaskRunner(AbstractRunner):
         `cnn_stft` while the other worker stood idle (76 s), and later chose the worker whose
         node was waiting for its splits (it looks idle) over the free one. The worker is a
         preference (``allow_other_workers``): if it dies, the node runs on another."""
-        if not node_resources:
+        if not node_resources or not ready:  # nothing to place: no round trip to the scheduler
             return [(node, None) for node in ready]
         busy = set(placed.values())
         workers = client.scheduler_info(n_workers=-1)["workers"]

@@ -261,13 +261,14 @@ def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
         if classes is None:
             classes = _estimator_classes(model)
         seconds = obj.get("segment_seconds")
+        note = str(obj.get("training_note") or "")
         if obj.get("embedding"):  # a probe on musicnn embeddings (the embeddings pipeline)
             embedding = dict(obj["embedding"])
             return EmbeddingGenrePredictor(
                 model=model, classes=list(classes), feature_columns=list(obj["feature_columns"]),
                 segment_seconds=seconds or (3.0 if embedding.get("level") == "patch" else 30.0),
                 extractor="musicnn", description=_bundle_description(obj, description),
-                training_note=str(obj.get("training_note") or ""), embedding=embedding)
+                training_note=note, embedding=embedding)
         if seconds is None:
             seconds = _seconds_from_features(obj.get("features", obj.get("feature_set", "3s")))
         return GenrePredictor(
@@ -277,7 +278,7 @@ def as_predictor(obj: Any, description: str = "") -> GenrePredictor:
             segment_seconds=seconds,
             extractor=obj.get("extractor", "fast"),
             description=_bundle_description(obj, description),
-            training_note=str(obj.get("training_note") or ""),
+            training_note=note,
         )
     if hasattr(obj, "predict_proba"):
         return GenrePredictor(
