@@ -267,3 +267,48 @@ def test_keras_splits_as_tasks_give_the_in_process_results() -> None:
     assert len(on_cluster) == 4
     pd.testing.assert_frame_equal(on_cluster.drop(columns="fit_seconds"),
                                   in_process.drop(columns="fit_seconds"), check_exact=True)
+
+
+def _cnn_rows(seed: int):
+    """A small segment CNN scored on 3 holdouts of memory-mapped segments (its splits as tasks
+    when this runs on a cluster): the per-split rows and the kept network's weights."""
+    import numpy as np
+
+    from gtzan_kedro.cluster import cluster_workers
+    from gtzan_kedro.evaluation.keras import evaluate_keras
+    from gtzan_kedro.evaluation.samples import SampleSet, _DiskStack
+    from gtzan_kedro.models.cnn import build_segment_cnn
+
+    rng = np.random.default_rng(seed)
+    stack = _DiskStack()
+    labels, tracks = [], []
+    for t in range(24):
+        genre = ("blues", "rock", "jazz")[t % 3]
+        stack.append(rng.normal(size=(4, 8, 10)).astype(np.float32) + t % 3)
+        labels += [genre] * 4
+        tracks += [f"{genre}.{t:05d}"] * 4
+    samples = SampleSet(stack.array()[..., np.newaxis], labels, tracks)
+    result = evaluate_keras(
+        "cnn_toy", "toy", lambda n: build_segment_cnn((8, 10, 1), n, conv_filters=(4,), dense_units=(8,)),
+        samples, ["holdout"], {"n_holdouts": 3, "seed": seed},
+        {"epochs": 3, "batch_size": 8, "early_stopping_patience": 2, "progress_every": 0})
+    weights = [np.asarray(w) for w in result.fitted_models["cnn_toy"].get_weights()]
+    return result.per_split, result.history, weights, cluster_workers()
+
+
+def test_cnn_splits_as_tasks_give_the_in_process_results() -> None:
+    import numpy as np
+
+    rows_here, history_here, weights_here, workers_here = _cnn_rows(5)
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(
+        Pipeline([node(_cnn_rows, "seed", "rows", name="cnn")]),
+        DataCatalog(datasets={"seed": MemoryDataset(5)}))
+    rows_there, history_there, weights_there, workers_there = out["rows"].load()
+    assert workers_here == 0 and workers_there == 2   # there the 3 splits went to the cluster
+    assert len(rows_there) == 3
+    pd.testing.assert_frame_equal(rows_there.drop(columns="fit_seconds"),
+                                  rows_here.drop(columns="fit_seconds"), check_exact=True)
+    pd.testing.assert_frame_equal(history_there, history_here, check_exact=True)
+    assert len(weights_there) == len(weights_here)
+    for there, here in zip(weights_there, weights_here):
+        np.testing.assert_array_equal(there, here)   # the kept network came back as fitted

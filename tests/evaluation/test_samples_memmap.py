@@ -39,3 +39,33 @@ def test_mismatched_shapes_are_still_skipped(monkeypatch):
                                "track_id": np.array(["odd"])}
     out = samples.load_segment_samples(parts, "mfcc")
     assert "odd" not in set(out.track_ids) and len(out) == 6
+
+
+def test_a_memory_mapped_stack_travels_as_its_file_not_its_data(monkeypatch, tmp_path):
+    # a split task on another worker maps the node's file: cnn_stft's 2.7 GB are not copied
+    import pickle
+
+    monkeypatch.setenv("GTZAN_MEMMAP_DIR", str(tmp_path))
+    monkeypatch.setattr(samples, "MEMMAP_BYTES", 0)
+    big = {f"g{k % 2}/t{k}": (lambda k=k: {"mfcc": np.full((50, 20, 30), k, np.float32),
+                                            "label": np.array([f"g{k % 2}"]),
+                                            "track_id": np.array([f"t{k}"])}) for k in range(4)}
+    mapped = samples.load_segment_samples(big, "mfcc").inputs
+    [path] = list(tmp_path.iterdir())   # the stack's named file, in GTZAN_MEMMAP_DIR
+    for view in (mapped, mapped[100:150]):
+        payload = pickle.dumps(view, protocol=5)
+        assert len(payload) < 1000 < view.nbytes
+        again = pickle.loads(payload)
+        np.testing.assert_array_equal(np.asarray(again), np.asarray(view))
+    scattered = mapped[:, 3]   # not one run of the file: its data travels
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(scattered)), scattered)
+    assert type(mapped[[0, 5]]) is np.ndarray and type(mapped * 2) is np.ndarray
+
+    payload = pickle.dumps(mapped)
+    del mapped, view, again, scattered
+    import gc
+
+    gc.collect()
+    assert not path.exists()   # gone with the node's arrays
+    with pytest.raises(FileNotFoundError, match="GTZAN_MEMMAP_DIR"):
+        pickle.loads(payload)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -292,12 +293,45 @@ def fit_keras_split(build: Callable[[int], Any], samples: SampleSet, split, k: i
     return SplitPrediction(test_proba=proba, model=model, history=history.history)
 
 
+# The network each process fits again (recycle_network), one per model name: a split that
+# runs as a task on another worker recycles that worker's, as the node recycles its own.
+_SPARE_NETWORKS: dict[str, Any] = {}
+_SPARE_LOCK = threading.Lock()
+
+
+def _spare_network(model_name: str, network: Any = None) -> Any:
+    """This process's spare network of ``model_name`` taken out (``network`` None), or
+    ``network`` put in its place."""
+    with _SPARE_LOCK:
+        if network is None:
+            return _SPARE_NETWORKS.pop(model_name, None)
+        _SPARE_NETWORKS[model_name] = network
+        return None
+
+
+def _fit_split(build: Callable[[int], Any], samples: SampleSet, n_classes: int, seed: int,
+               fit_params: dict[str, Any], how: list[str], model_name: str, protocol: str,
+               number: dict[str, int], keep: str | None, split) -> SplitPrediction:
+    """One split of a protocol, wherever it runs: the fitted network comes back for the split
+    named ``keep`` only; every other one stays as this process's spare for the next split."""
+    prediction = fit_keras_split(build, samples, split, number[split.name], n_classes, seed,
+                                 fit_params, how, label=f"{model_name} {protocol} {split.name}",
+                                 reuse=_spare_network(model_name))
+    if split.name != keep:
+        _spare_network(model_name, prediction.model)
+        prediction.model = None
+    release_memory()
+    return prediction
+
+
 def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], samples: SampleSet,
                    protocols: list[str], eval_params: dict[str, Any], fit_params: dict[str, Any],
                    split_table: pd.DataFrame | None = None,
-                   how: list[str] | None = None) -> KerasEvaluation:
+                   how: list[str] | None = None, as_tasks: bool = True) -> KerasEvaluation:
     """Fit ``build(n_classes)`` on every split of every protocol and score it on the test part
-    with the shared evaluation runner (segment- and song-level metrics)."""
+    with the shared evaluation runner (segment- and song-level metrics). With ``as_tasks``
+    the splits run as tasks of the Dask cluster this node runs on (:mod:`gtzan_kedro.cluster`;
+    each split is seeded by its number, so it gives the same result wherever it runs)."""
     how = how or ["scalar"] * len(samples.input_list)
     classes = np.asarray(samples.classes, dtype=object)
     seed = int(eval_params.get("seed", 42))
@@ -305,29 +339,23 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
     planned = {p: protocol_splits(samples, p, eval_params, split_table) for p in protocols}
     progress = ProgressTracker(sum(len(s) for s in planned.values()), progress_label(model_name, features),
                                log=logger)
-    spare = []   # the network a later split fits again (recycle_network), once not needed
+
+    def split_done(split, prediction: SplitPrediction, protocol: str) -> None:
+        history = prediction.history
+        epochs = len(next(iter(history.values()), [])) if history else 0
+        progress.step(f"{protocol} {split.name}, {epochs} epochs")
+
     for protocol, splits in planned.items():
         if not splits:
             continue
-        number = {split.name: k for k, split in enumerate(splits)}
-
-        def fit(s, protocol=protocol, number=number, splits=splits):
-            label = f"{model_name} {protocol} {s.name}"
-            prediction = fit_keras_split(build, samples, s, number[s.name], len(classes), seed,
-                                         fit_params, how, label=label,
-                                         reuse=spare.pop() if spare else None)
-            # only the first protocol's last network is kept (fitted_models); every other one
-            # is handed to the next split once it has predicted
-            if fitted or number[s.name] != len(splits) - 1:
-                spare.append(prediction.model)
-                prediction.model = None
-            release_memory()
-            epochs = len(next(iter(prediction.history.values()), [])) if prediction.history else 0
-            progress.step(f"{protocol} {s.name}, {epochs} epochs")
-            return prediction
-
+        # only the first protocol's last network is kept (fitted_models)
+        keep = None if fitted else splits[-1].name
+        fit = functools.partial(_fit_split, build, samples, len(classes), seed, fit_params, how,
+                                model_name, protocol, {s.name: k for k, s in enumerate(splits)}, keep)
         result = run_protocol(fit, splits, samples.labels, classes, model=model_name,
                               features=features, protocol=protocol, groups=samples.track_ids,
+                              as_tasks=as_tasks,
+                              on_split_done=functools.partial(split_done, protocol=protocol),
                               progress=False)  # the tracker logs each split
         rows.append(result.row)
         per_split.append(result.per_split.assign(model=model_name, features=features, protocol=protocol))
@@ -343,6 +371,7 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
             fitted[model_name] = last.model
         for prediction in result.predictions:
             prediction.model = None  # free the Keras graphs before the next protocol
+    _spare_network(model_name)   # this node's spare goes with it
     return KerasEvaluation(comparison_frame(rows), _concat(per_split), _concat(histories),
                            _concat(per_class), confusion, figures, fitted)
 

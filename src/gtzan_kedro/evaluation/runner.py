@@ -87,7 +87,8 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
                  splits: Sequence[Split], y: Sequence, classes: Sequence, *, model: str,
                  features: str, protocol: str, groups: Sequence | None = None,
                  train_rows: str = "train", progress: bool = True, as_tasks: bool = False,
-                 on_split_done: Callable[[Split], None] | None = None) -> ProtocolResult:
+                 on_split_done: Callable[[Split, SplitPrediction], None] | None = None
+                 ) -> ProtocolResult:
     """Fit and score a model on every split; return per-split metrics and the summary row.
 
     ``y`` holds the labels of all rows (indexed by the split positions); ``groups`` (track ids)
@@ -95,7 +96,8 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
     ``train_proba`` covers: ``"train"`` (``split.train``) or ``"fit"`` (train + validation).
     ``as_tasks`` lets the splits run as tasks of the Dask cluster this node runs on
     (:func:`gtzan_kedro.cluster.map_tasks`; ``fit_predict`` must then be picklable and seed
-    each fit itself); ``on_split_done(split)`` is called here as each split's result arrives.
+    each fit itself); ``on_split_done(split, prediction)`` is called here as each split's result
+    arrives.
     """
     y = np.asarray(y, dtype=object)
     classes = np.asarray(classes, dtype=object)
@@ -104,10 +106,10 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
     bar = tqdm(total=len(splits), desc=f"{model}/{features}/{protocol}", disable=not progress,
                leave=False)
 
-    def arrived(split: Split, _) -> None:
+    def arrived(split: Split, fitted: tuple[Any, float]) -> None:
         bar.update()
         if on_split_done is not None:
-            on_split_done(split)
+            on_split_done(split, fitted[0])
 
     fits = map_tasks(partial(_timed, fit_predict), splits, label=f"{model}-{features}-{protocol}",
                      on_result=arrived, on_cluster=as_tasks)

@@ -60,12 +60,63 @@ TENSOR_KEYS = ("mel", "stft", "mfcc")
 MEMMAP_BYTES = 256 * 2**20
 
 
+class FileBackedArray(np.memmap):
+    """A memory-mapped stack that pickles as its file's path, offset and shape, not as its
+    data: a split task on another worker maps the same file (the page cache is shared on one
+    machine) instead of receiving a copy of the corpus (cnn_stft's 2.7 GB) per worker. The
+    file must be where the worker can open it: on several machines set ``GTZAN_MEMMAP_DIR``
+    to a folder of the shared filesystem. A view that is not one contiguous run of the file
+    pickles as its data, as any array does."""
+
+    # as np.memmap does for itself (it leaves subclasses alone): what is computed from the
+    # array or copied out of it is a plain in-memory ndarray, not a memmap without a file
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        arr = super().__array_wrap__(arr, context, return_scalar)
+        if self is arr:
+            return arr
+        return arr[()] if return_scalar else arr.view(np.ndarray)
+
+    def __getitem__(self, index):
+        res = super().__getitem__(index)
+        if isinstance(res, FileBackedArray) and res._mmap is None:
+            return res.view(np.ndarray)
+        return res
+
+    def __reduce_ex__(self, protocol):
+        start = _file_offset(self)
+        if start is None:
+            return np.asarray(self).__reduce_ex__(protocol)
+        return _reopen, (str(self.filename), self.dtype.str, self.shape, start)
+
+
+def _file_offset(arr: np.memmap) -> int | None:
+    """Where ``arr``'s first byte lies in its file, or None if it is not one C-contiguous run."""
+    root = arr
+    while isinstance(getattr(root, "base", None), np.memmap):
+        root = root.base
+    if not arr.flags.c_contiguous or getattr(root, "filename", None) is None:
+        return None
+    return int(root.offset) + (arr.__array_interface__["data"][0] - root.__array_interface__["data"][0])
+
+
+def _reopen(path: str, dtype: str, shape: tuple[int, ...], offset: int) -> FileBackedArray:
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{path}: the memory-mapped model inputs are not on this worker's filesystem; on "
+            f"several machines set GTZAN_MEMMAP_DIR to a folder every worker shares")
+    # copy-on-write, as the original: in-place changes stay in this process
+    return FileBackedArray(path, dtype=np.dtype(dtype), mode="c", shape=shape, offset=offset)
+
+
 class _DiskStack:
-    """Per-track arrays appended to an unlinked temp file, read back as one memory-mapped
-    array (pages the OS can drop), so stacking costs one track of RAM, not two corpora."""
+    """Per-track arrays appended to a temp file, read back as one memory-mapped array (pages
+    the OS can drop), so stacking costs one track of RAM, not two corpora. The file has a name
+    (split tasks on other workers map it, :class:`FileBackedArray`) and is deleted when the
+    array and every view of it are gone."""
 
     def __init__(self, directory: str | None = None):
-        self._file = tempfile.TemporaryFile(dir=directory or os.environ.get("GTZAN_MEMMAP_DIR"))
+        self._file = tempfile.NamedTemporaryFile(
+            prefix="gtzan-memmap-", suffix=".f32", dir=directory or os.environ.get("GTZAN_MEMMAP_DIR"))
         self.shape: tuple[int, ...] | None = None
         self.rows = 0
 
@@ -77,7 +128,10 @@ class _DiskStack:
     def array(self) -> np.ndarray:
         self._file.flush()
         # copy-on-write: a caller that normalises in place changes its pages, never the file
-        return np.memmap(self._file, dtype=np.float32, mode="c", shape=(self.rows, *self.shape))
+        arr = FileBackedArray(self._file.name, dtype=np.float32, mode="c",
+                              shape=(self.rows, *self.shape))
+        arr.keep_file = self._file   # the file lives (and stays named) as long as the array
+        return arr
 
 
 def _stack(arrays_or_disk: list[np.ndarray] | _DiskStack) -> np.ndarray:

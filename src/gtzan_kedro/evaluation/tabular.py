@@ -248,7 +248,7 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
             # every split goes to the cluster when there is one (gtzan_kedro.cluster), the MLPs'
             # and the tuner's too, each seeded on its own
             train_rows="fit" if fit_mode == "sklearn" else "train", as_tasks=True,
-            on_split_done=lambda s, protocol=protocol: progress.step(f"{protocol} {s.name}"),
+            on_split_done=lambda s, _, protocol=protocol: progress.step(f"{protocol} {s.name}"),
             progress=False)  # the tracker logs each split with the time left
         result.row.update(extra_row)
         figures.update(_protocol_figures(result, splits, title, protocol))

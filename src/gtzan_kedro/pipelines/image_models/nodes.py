@@ -153,6 +153,9 @@ def train_transfer_model(
         model_name, features, build, samples,
         params.get("protocols", ["holdout", "fault_filtered"]), evaluation, params.get("fit", {}),
         split_table=fault_filtered_split, how=["none"],
+        # in the node's process: the frozen base's feature cache is filled there once for every
+        # split; a worker would run the base over every image again
+        as_tasks=False,
     )
     # a frozen-base classifier is saved (and logged) as one Keras model on images: base + head
     result.fitted_models = {name: model.as_model() if hasattr(model, "as_model") else model
