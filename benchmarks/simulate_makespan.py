@@ -12,8 +12,8 @@ pipeline's (``--pipeline``, ``--env``), so the simulation schedules the real dep
 the runner's own rule (the longest remaining chain first; gtzan_kedro.scheduling).
 
 By default it schedules whole nodes. The runner spreads the splits of the feature-table models
-(scikit-learn, MLPs, the tuned MLP, the embeddings probes) over the workers too
-(gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
+(scikit-learn, MLPs, the tuned MLP, the embeddings probes), the CNNs and the multimodal network
+over the workers too (gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
 their splits instead (each protocol's splits side by side,
 protocol after protocol, each split an equal share of the node's time; the split counts come
 from the env's parameters).
@@ -64,9 +64,17 @@ def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
     return graph_of(pipelines[name])
 
 
+def _keras_counts(evaluation: dict, protocols: list[str]) -> list[int]:
+    """Split counts per protocol of a Keras model (evaluation.keras.protocol_splits)."""
+    return [int(evaluation.get("n_holdouts", 10)) if p == "holdout"
+            else 1 if p == "fault_filtered" else int(evaluation.get("n_leaky", 1)) for p in protocols]
+
+
 def split_stages(env: str | None) -> dict[str, list[int]]:
     """``{node: split count per protocol}`` of the model nodes whose splits run as tasks: every
-    model of the audio feature tables (MLPs and the tuned MLP too) and the embeddings probes."""
+    model of the audio feature tables (MLPs and the tuned MLP too), the embeddings probes, the
+    segment and image CNNs and the multimodal network (not the transfer models, whose frozen
+    base's feature cache keeps their splits in the node's process)."""
     from kedro.framework.session import KedroSession
 
     from gtzan_kedro.evaluation.tabular import protocol_n_splits
@@ -82,6 +90,17 @@ def split_stages(env: str | None) -> dict[str, list[int]]:
                       for p in spec.get("protocols", [])]
             for model in conf.get("models") or {}:
                 stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = counts
+    for block, default in (("image_models", ["holdout", "fault_filtered"]), ("multimodal", None)):
+        conf = params.get(block) or {}
+        for model, spec in (conf.get("models") or {}).items():
+            if spec.get("kind") == "transfer":
+                continue
+            evaluation = {**(conf.get("evaluation") or {}), **(spec.get("evaluation") or {})}
+            if spec.get("kind") == "image_cnn":
+                protocols = spec.get("protocols", default)
+            else:
+                protocols = spec.get("protocols", evaluation.get("protocols", []))
+            stages[f"{block}.{model}.train_and_score"] = _keras_counts(evaluation, protocols)
     return stages
 
 
@@ -101,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unlisted-seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4, 8, 16])
     parser.add_argument("--split-tasks", action="store_true",
-                        help="schedule the feature-table models' splits as tasks, as the runner does")
+                        help="schedule the models' splits as tasks, as the runner does")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Kedro's start-up lines and deprecation warnings: not figures
 

@@ -312,3 +312,36 @@ def test_cnn_splits_as_tasks_give_the_in_process_results() -> None:
     assert len(weights_there) == len(weights_here)
     for there, here in zip(weights_there, weights_here):
         np.testing.assert_array_equal(there, here)   # the kept network came back as fitted
+
+
+def _lstm_search(seed: int):
+    """A small LSTM search (2 lookbacks x 2 seed members, refitted; its members as tasks when
+    this runs on a cluster): every hour's forecast, the model-selection table, the choices."""
+    from gtzan_kedro.cluster import cluster_workers
+    from gtzan_kedro.pm25.features import add_dynamics, add_model_features, chronological_split
+    from gtzan_kedro.pm25.quality import clean_prsa
+    from gtzan_kedro.pm25.search import search_lstm
+    from gtzan_kedro.pm25.synth import synthetic_prsa
+
+    hourly, _ = clean_prsa(synthetic_prsa(seed=3, start="2012-01-01", end="2012-02-29"), "synthetic")
+    frame = add_dynamics(add_model_features(hourly))
+    cfg = {"name": "strong_lstm", "features": "small", "lookback": [3, 5], "units": [[3]],
+           "learning_rate": 0.003, "persistence_residual": True, "output_activation": "relu",
+           "epochs": 2, "batch_size": 256, "patience": 1, "train_stride": 3, "n_members": 2,
+           "refit_full_train": True}
+    result = search_lstm(frame, chronological_split(len(frame), 0.3, 0.1), [1, 3],
+                         {"small": ["pm2.5_filled", "DEWP", "pm_diff1"]}, cfg, seed=seed)
+    return result.predictions, result.summary, result.chosen, sorted(result.models), cluster_workers()
+
+
+def test_lstm_search_members_as_tasks_give_the_in_process_search() -> None:
+    here = _lstm_search(2)
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(
+        Pipeline([node(_lstm_search, "seed", "search", name="lstm")]),
+        DataCatalog(datasets={"seed": MemoryDataset(2)}))
+    there = out["search"].load()
+    assert here[4] == 0 and there[4] == 2   # there the members went to the cluster
+    assert len(there[1]) == 2 * (2 + 1)   # per horizon: the grid's 2 first members, then 1 more
+    pd.testing.assert_frame_equal(there[0], here[0], check_exact=True)
+    pd.testing.assert_frame_equal(there[1], here[1], check_exact=True)
+    assert there[2] == here[2] and there[3] == here[3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -162,22 +163,61 @@ def planned_fits(cfg: dict[str, Any]) -> int:
     return len(_grid(cfg)) * per_config + (n_members - per_config)
 
 
-def _add_member(problem: _Problem, group: list[int], config: dict, member: int) -> None:
-    """Fit seed member ``member`` of ``config``; the first one's loss is the config's."""
-    what = (f"{problem.cfg['name']} {problem.set_name} h{group} L{config['lookback']} "
-            f"units {config['units']} member {member}")
+@dataclass
+class _Member:
+    """One trained seed member: early-stopped model, test-time model, history dict, best
+    validation loss, refit record. One object, so Dask pickles it whole (its own serializer
+    for a bare Keras model calls Keras 2's ``_updated_config``, which Keras 3 lacks)."""
+
+    fitted: tuple
+
+
+def _train_member(chrono: ChronoSplit, cfg: dict[str, Any], set_name: str, group: list[int],
+                  n_features: int, pm_column: int, seed: int, configs: list[dict],
+                  item: tuple[int, int]) -> _Member:
+    """Seed member ``item = (configuration, member)`` of the group's grid, wherever it runs."""
+    number, member = item
+    config = configs[number]
     early, final, history, val_loss, refit = _fit_one(
-        config["x"], config["y"], config["origins"], problem.chrono, group, problem.cfg,
-        config["lookback"], config["units"], len(problem.columns),
-        problem.columns.index(INPUT_TARGET), problem.seed + member, label=what)
-    if problem.progress is not None:
-        problem.progress.step(f"{what}: val_loss {val_loss:.4g}, "
-                              f"{len(history.history['val_loss'])} epochs")
-    problem.summary.append({"horizons": str(group), "lookback": config["lookback"],
-                            "units": str(config["units"]), "member": member, "val_loss": val_loss,
-                            "epochs": len(history.history["val_loss"]), **(refit or {})})
-    config["members"].append((early, final))
-    config.setdefault("val_loss", val_loss)
+        config["x"], config["y"], config["origins"], chrono, group, cfg, config["lookback"],
+        config["units"], n_features, pm_column, seed + member,
+        label=_member_label(cfg["name"], set_name, group, config, member))
+    return _Member((early, final, history.history, val_loss, refit))
+
+
+def _member_label(name: str, set_name: str, group: list[int], config: dict, member: int) -> str:
+    return f"{name} {set_name} h{group} L{config['lookback']} units {config['units']} member {member}"
+
+
+def _add_members(problem: _Problem, group: list[int], configs: list[dict],
+                 items: list[tuple[int, int]]) -> None:
+    """Fit the seed members ``items`` (``(configuration, member)``) of the group's grid: as
+    tasks of the Dask cluster this runs on (each seeded by its member number, so the same
+    wherever it runs), else here one after another. The first member's loss is the
+    configuration's; the summary and the progress lines keep the items' order."""
+    from gtzan_kedro.cluster import map_tasks
+    from gtzan_kedro.models.lstm import _register
+
+    _register()   # the loss by name, so members trained on other workers load here
+
+    def arrived(item: tuple[int, int], trained: _Member) -> None:
+        number, member = item
+        config = configs[number]
+        early, final, history, val_loss, refit = trained.fitted
+        if problem.progress is not None:
+            what = _member_label(problem.cfg["name"], problem.set_name, group, config, member)
+            problem.progress.step(f"{what}: val_loss {val_loss:.4g}, {len(history['val_loss'])} epochs")
+        problem.summary.append({"horizons": str(group), "lookback": config["lookback"],
+                                "units": str(config["units"]), "member": member, "val_loss": val_loss,
+                                "epochs": len(history["val_loss"]), **(refit or {})})
+        config["members"].append((early, final))
+        config.setdefault("val_loss", val_loss)
+
+    # the windows travel, not the fitted members already in the configurations
+    shipped = [{k: c[k] for k in ("lookback", "units", "origins", "x", "y")} for c in configs]
+    fit = partial(_train_member, problem.chrono, problem.cfg, problem.set_name, group,
+                  len(problem.columns), problem.columns.index(INPUT_TARGET), problem.seed, shipped)
+    map_tasks(fit, items, label=f"{problem.cfg['name']}-h{'_'.join(map(str, group))}", on_result=arrived)
 
 
 def _config_predictions(problem: _Problem, group: list[int], config: dict) -> pd.DataFrame:
@@ -217,14 +257,14 @@ def _search_group(problem: _Problem, group: list[int]) -> tuple[pd.DataFrame, li
                   "y": targets(problem.scaled_target, origins, group)}
         logger.info("%s %s horizons %s: lookback %d, units %s, %d windows", name, problem.set_name,
                     group, lookback, units, len(origins))
-        for member in range(per_config):
-            _add_member(problem, group, config, member)
         configs.append(config)
+    _add_members(problem, group, configs,
+                 [(number, member) for number in range(len(configs)) for member in range(per_config)])
     # The grid's choice: the lowest validation loss of the first seed (as without an ensemble).
     best = min(configs, key=lambda c: c["val_loss"])
     # Seed ensemble of the chosen configuration: the members it does not have yet.
-    for member in range(len(best["members"]), n_members):
-        _add_member(problem, group, best, member)
+    _add_members(problem, group, configs, [(configs.index(best), member)
+                                           for member in range(len(best["members"]), n_members)])
     for config in configs:
         config["predictions"] = _config_predictions(problem, group, config)
     chosen, kept = best["predictions"], [best]
