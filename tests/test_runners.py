@@ -345,3 +345,23 @@ def test_lstm_search_members_as_tasks_give_the_in_process_search() -> None:
     pd.testing.assert_frame_equal(there[0], here[0], check_exact=True)
     pd.testing.assert_frame_equal(there[1], here[1], check_exact=True)
     assert there[2] == here[2] and there[3] == here[3]
+
+
+def _nap_pid(seconds: float) -> int:
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _three_maps(seconds: float) -> list[set[int]]:
+    return [set(map_tasks(_nap_pid, [seconds] * 4, label=f"nap{k}")) for k in range(3)]
+
+
+def test_every_map_of_splits_uses_both_workers() -> None:
+    # the splits once all queued on whichever worker held the node's closure: when that was
+    # not the node's own worker, the node's worker (waiting on them) never took one
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(
+        Pipeline([node(_three_maps, "seconds", "pids", name="maps")]),
+        DataCatalog(datasets={"seconds": MemoryDataset(1.0)}))
+    assert [len(pids) for pids in out["pids"].load()] == [2, 2, 2]

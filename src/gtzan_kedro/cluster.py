@@ -79,11 +79,16 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
             if on_result is not None:
                 on_result(item, results[-1])
         return results
-    from distributed import worker_client
+    from distributed import wait, worker_client
 
     with worker_client(separate_thread=True) as client:
-        # the closure (and the data it holds) travels once, not once per split
+        # the closure (and the data it holds) travels once per worker, not once per split
         remote_fn = share(client, fn, f"{label}-fn")
+        # on every worker before the splits are placed: Dask places a task only on the workers
+        # that hold its inputs, and the worker whose node waits here is not counted idle, so it
+        # never steals them (cnn_mel's 5 splits queued on one worker while the other stood idle)
+        wait([remote_fn])
+        client.replicate([remote_fn])
         futures = [client.submit(_apply, remote_fn, item, pure=False, priority=SPLIT_PRIORITY,
                                  key=f"{label}-{i}-{os.urandom(4).hex()}")
                    for i, item in enumerate(items)]
