@@ -28,6 +28,7 @@ th, td { border: 1px solid #ddd; padding: 0.2em 0.55em; text-align: left; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .missing { background: #fff6e0; border-left: 4px solid #e0a000; padding: 0.4em 0.8em; }
+.warning { background: #fdecea; border-left: 4px solid #b22222; padding: 0.4em 0.8em; }
 .note { color: #555; font-size: 0.92em; }
 .inflated { color: #b22222; }
 pre { background: #f6f6f6; padding: 0.6em 0.9em; overflow-x: auto; }

@@ -139,7 +139,8 @@ def test_reporting_takes_every_model_namespace_rows_and_runs_in_process():
     assert "image_models.cnn_mel.comparison_rows" in inputs and "multimodal.multimodal.comparison_rows" in inputs
     report_inputs = {"reporting_figures", "pm25_metrics_if_present", "pm25_plots_written",
                      "feature_scores", "feature_scores_3s",
-                     "selected_features", "selected_features_3s", "params:reporting"}
+                     "selected_features", "selected_features_3s", "params:reporting",
+                     "sample_corpus_manifest"}
     assert report_inputs <= set(inputs)
     assert all(name.endswith(".comparison_rows") for name in set(inputs) - report_inputs)
     assert "report_html" in pipe.outputs()

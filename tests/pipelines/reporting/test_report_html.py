@@ -112,6 +112,16 @@ def test_report_holds_every_section_and_only_inline_png_images():
     plt.close("all")
 
 
+def test_a_run_on_the_synthetic_corpus_says_so_before_any_figure():
+    real = build_report(**all_inputs())
+    manifest = pd.DataFrame({"filename": [f"blues.{i:05d}.wav" for i in range(100)], "synthetic": True})
+    synthetic = build_report(**all_inputs(), sample_manifest=manifest)
+    note = "audio is the synthetic sample corpus (100 generated tracks), not GTZAN"
+    assert note not in real and note in synthetic
+    assert synthetic.index(note) < synthetic.index("<img")   # read before the heatmap
+    plt.close("all")
+
+
 def test_missing_inputs_say_not_run_yet_instead_of_failing():
     empty = pd.DataFrame(columns=comparison().columns)
     page = Page(build_report(comparison=empty, leakage=leakage_table(empty), figures=None, pm25_metrics=None,

@@ -232,12 +232,24 @@ kedro viz run       # live kedro-viz at http://127.0.0.1:4141</pre>
 kedro mlflow ui     # the same through kedro-mlflow</pre>"""
 
 
+def _data_note(manifest: pd.DataFrame | None) -> str:
+    """A warning paragraph when this run's audio is the synthetic sample corpus."""
+    if manifest is None or manifest.empty:
+        return ""
+    return rp.paragraph(
+        f"Data: this run's audio is the synthetic sample corpus ({len(manifest)} generated tracks), "
+        "not GTZAN, so the genre accuracies below measure the pipeline, not music (the 30-s and 3-s "
+        "table models read Kaggle's real tables only where they were placed in data/01_raw/gtzan/). "
+        "For real figures place the real data: README, \"The real data\".", "warning")
+
+
 def build_report(comparison: pd.DataFrame, leakage: pd.DataFrame | None,
                  figures: Mapping[str, Callable[[], Any]] | None, pm25_metrics: pd.DataFrame | None,
                  feature_scores: pd.DataFrame | None, feature_scores_3s: pd.DataFrame | None,
                  selected_features: dict | None, selected_features_3s: dict | None,
                  params: dict[str, Any], groups: RowGroups | None = None,
-                 pm25_plots_written: dict | None = None) -> str:
+                 pm25_plots_written: dict | None = None,
+                 sample_manifest: pd.DataFrame | None = None) -> str:
     """report.html: the comparison heatmap, the best model of each protocol with its confusion
     matrix, the leakage chart, the PM2.5 metrics and plots, the feature-selection top list and
     how to open kedro-viz and MLflow; a section whose pipeline has not run says so.
@@ -245,7 +257,9 @@ def build_report(comparison: pd.DataFrame, leakage: pd.DataFrame | None,
     ``figures`` maps each PNG under data/08_reporting (path without ``.png``) to its loader;
     ``params`` is ``reporting``'s parameters (where confusion matrices and PM2.5 plots are).
     ``pm25_plots_written`` (pm25_forecast's note of its plots, None before it ran) is read only
-    so that, in one run with pm25_forecast, this node runs after the plots it embeds."""
+    so that, in one run with pm25_forecast, this node runs after the plots it embeds.
+    ``sample_manifest`` (the synthetic corpus's, None when absent): the page then says first
+    that its genre rows come from generated audio."""
     comparison = comparison if comparison is not None else pd.DataFrame(columns=COMPARISON_COLUMNS)
     sections = [
         rp.Section("comparison", "Model comparison", _comparison_section(comparison, groups)),
@@ -262,5 +276,5 @@ def build_report(comparison: pd.DataFrame, leakage: pd.DataFrame | None,
     ]
     written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     intro = rp.paragraph(f"Written {written} by the reporting pipeline (kedro run --pipeline reporting) "
-                         "from data/08_reporting.", "note")
+                         "from data/08_reporting.", "note") + _data_note(sample_manifest)
     return rp.page("gtzan-kedro: what the last run found", intro, sections)

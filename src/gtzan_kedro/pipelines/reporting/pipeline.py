@@ -61,6 +61,6 @@ def create_pipeline(**kwargs) -> Pipeline:
               "pm25_plots_written": "pm25_plots_written",
               "feature_scores": "feature_scores", "feature_scores_3s": "feature_scores_3s",
               "selected_features": "selected_features", "selected_features_3s": "selected_features_3s",
-              "params": "params:reporting"},
+              "params": "params:reporting", "sample_manifest": "sample_corpus_manifest"},
              "report_html", name="write_report_html"),
     ], namespace="reporting", prefix_datasets_with_namespace=False)
