@@ -14,9 +14,8 @@ the runner's own rule (the longest remaining chain first; gtzan_kedro.scheduling
 By default it schedules whole nodes. The runner spreads the splits of the feature-table models
 (scikit-learn, MLPs, the tuned MLP, the embeddings probes), the CNNs and the multimodal network
 over the workers too (gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
-their splits instead (each protocol's splits side by side,
-protocol after protocol, each split an equal share of the node's time; the split counts come
-from the env's parameters).
+their splits instead (all of a node's splits side by side, as the runner submits them, each
+an equal share of the node's time; the split counts come from the env's parameters).
 """
 
 from __future__ import annotations
@@ -101,7 +100,8 @@ def split_stages(env: str | None) -> dict[str, list[int]]:
             else:
                 protocols = spec.get("protocols", evaluation.get("protocols", []))
             stages[f"{block}.{model}.train_and_score"] = _keras_counts(evaluation, protocols)
-    return stages
+    # the runner submits every protocol's splits of a node at once (evaluation.runner.fit_splits)
+    return {node: [sum(counts)] for node, counts in stages.items()}
 
 
 def hms(seconds: float) -> str:

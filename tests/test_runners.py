@@ -365,3 +365,26 @@ def test_every_map_of_splits_uses_both_workers() -> None:
         Pipeline([node(_three_maps, "seconds", "pids", name="maps")]),
         DataCatalog(datasets={"seconds": MemoryDataset(1.0)}))
     assert [len(pids) for pids in out["pids"].load()] == [2, 2, 2]
+
+
+def _protocol_pids(seconds: float) -> dict:
+    from gtzan_kedro.evaluation.runner import fit_splits
+    from gtzan_kedro.evaluation.splits import Split
+
+    def split(name: str) -> Split:
+        return Split(name, [0], [], [1])
+
+    fits = fit_splits(lambda item: _nap_pid(seconds), {"holdout": [split("h0")], "fault_filtered": [split("f0")]},
+                      label="protocols")
+    return {protocol: [pid for pid, _ in fitted] for protocol, fitted in fits.items()}
+
+
+def test_every_protocols_splits_run_side_by_side() -> None:
+    # one split per protocol: a protocol at a time, each ran alone in the node's process
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(
+        Pipeline([node(_protocol_pids, "seconds", "pids", name="protocols")]),
+        DataCatalog(datasets={"seconds": MemoryDataset(1.0)}))
+    pids = out["pids"].load()
+    assert list(pids) == ["holdout", "fault_filtered"]
+    assert len(pids["holdout"]) == len(pids["fault_filtered"]) == 1
+    assert pids["holdout"] != pids["fault_filtered"]

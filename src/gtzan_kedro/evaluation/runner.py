@@ -87,8 +87,8 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
                  splits: Sequence[Split], y: Sequence, classes: Sequence, *, model: str,
                  features: str, protocol: str, groups: Sequence | None = None,
                  train_rows: str = "train", progress: bool = True, as_tasks: bool = False,
-                 on_split_done: Callable[[Split, SplitPrediction], None] | None = None
-                 ) -> ProtocolResult:
+                 on_split_done: Callable[[Split, SplitPrediction], None] | None = None,
+                 fitted: Sequence[tuple[Any, float]] | None = None) -> ProtocolResult:
     """Fit and score a model on every split; return per-split metrics and the summary row.
 
     ``y`` holds the labels of all rows (indexed by the split positions); ``groups`` (track ids)
@@ -97,7 +97,8 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
     ``as_tasks`` lets the splits run as tasks of the Dask cluster this node runs on
     (:func:`gtzan_kedro.cluster.map_tasks`; ``fit_predict`` must then be picklable and seed
     each fit itself); ``on_split_done(split, prediction)`` is called here as each split's result
-    arrives.
+    arrives. ``fitted``: the splits' ``(prediction, fit seconds)`` already computed (by
+    :func:`fit_splits` over several protocols at once), to score only.
     """
     y = np.asarray(y, dtype=object)
     classes = np.asarray(classes, dtype=object)
@@ -111,8 +112,13 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
         if on_split_done is not None:
             on_split_done(split, fitted[0])
 
-    fits = map_tasks(partial(_timed, fit_predict), splits, label=f"{model}-{features}-{protocol}",
-                     on_result=arrived, on_cluster=as_tasks)
+    if fitted is None:
+        fits = map_tasks(partial(_timed, fit_predict), splits, label=f"{model}-{features}-{protocol}",
+                         on_result=arrived, on_cluster=as_tasks)
+    else:
+        fits = list(fitted)
+        if len(fits) != len(splits):
+            raise ValueError(f"{len(fits)} fitted splits for {len(splits)} splits")
     bar.close()
     for split, (result, seconds) in zip(splits, fits, strict=True):
         if not isinstance(result, SplitPrediction):
@@ -145,6 +151,29 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
     row.update({k: summary[k] for k in EXTRA_COLUMNS if k in summary})
     mean_per_class = pd.concat(per_class).groupby(level=0, sort=False).mean()
     return ProtocolResult(per_split, row, confusion, mean_per_class, predictions, classes)
+
+
+def fit_splits(fit_predict: Callable[[Any], Any], planned: dict[str, Sequence[Split]], *, label: str,
+               on_split_done: Callable[[str, Split, Any], None] | None = None,
+               as_tasks: bool = True) -> dict[str, list[tuple[Any, float]]]:
+    """Every split of every protocol at once (``fit_predict((protocol, split))``): on a cluster
+    all of them are tasks side by side, so a worker need not wait for a protocol's last split
+    before the next protocol's start; in-process one after another in the protocols' order.
+    Returns each protocol's ``(prediction, fit seconds)`` in split order, for
+    :func:`run_protocol`'s ``fitted``; ``on_split_done(protocol, split, prediction)`` is called
+    here as each result arrives."""
+    items = [(protocol, split) for protocol, splits in planned.items() for split in splits]
+
+    def arrived(item: tuple[str, Split], fitted: tuple[Any, float]) -> None:
+        if on_split_done is not None:
+            on_split_done(item[0], item[1], fitted[0])
+
+    fits = map_tasks(partial(_timed, fit_predict), items, label=label, on_result=arrived,
+                     on_cluster=as_tasks)
+    out: dict[str, list[tuple[Any, float]]] = {protocol: [] for protocol in planned}
+    for (protocol, _), fitted in zip(items, fits, strict=True):
+        out[protocol].append(fitted)
+    return out
 
 
 def comparison_frame(rows: Sequence[dict]) -> pd.DataFrame:

@@ -28,7 +28,13 @@ from gtzan_kedro.evaluation.plots import (
     importance_figure,
     training_curves_figure,
 )
-from gtzan_kedro.evaluation.runner import ProtocolResult, SplitPrediction, comparison_frame, run_protocol
+from gtzan_kedro.evaluation.runner import (
+    ProtocolResult,
+    SplitPrediction,
+    comparison_frame,
+    fit_splits,
+    run_protocol,
+)
 from gtzan_kedro.evaluation.splits import Split, make_splits, track_ids
 from gtzan_kedro.models.baselines import feature_importances
 from gtzan_kedro.models.progress import ProgressTracker, progress_label
@@ -213,6 +219,11 @@ def evaluate_table(table: pd.DataFrame, X: pd.DataFrame, split_table: pd.DataFra
                                source, cv_parameter)
 
 
+def _fit_item(fit: Callable[[Split], Any], item: tuple[str, Split]) -> Any:
+    """``fit(split)`` of a ``(protocol, split)`` item (:func:`fit_splits`)."""
+    return fit(item[1])
+
+
 def _evaluate_table(table, X, split_table, estimator_factory, model, features, protocols,
                     evaluation, fit_mode, tuner, with_importances, extra_row, source,
                     cv_parameter) -> TableEvaluation:
@@ -241,15 +252,28 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
                               cv_parameter=cv_parameter)
     progress = ProgressTracker(sum(len(s) for s in planned.values()), progress_label(model, features),
                                log=logger)
+    # the fitted models used later: the first protocol's last (fitted) and the first holdout's
+    # (importances); the others are dropped as they arrive, so memory holds two models, not nine
+    first = next(iter(planned), None)
+    kept = {(first, planned[first][-1].name)} if first else set()
+    if with_importances and planned.get("holdout"):
+        kept.add(("holdout", planned["holdout"][0].name))
+
+    def arrived(protocol: str, split: Split, prediction: Any) -> None:
+        if isinstance(prediction, SplitPrediction) and (protocol, split.name) not in kept:
+            prediction.model = None
+        progress.step(f"{protocol} {split.name}")
+
+    # every split of every protocol goes to the cluster at once when there is one
+    # (gtzan_kedro.cluster), the MLPs' and the tuner's too, each seeded on its own
+    fits = fit_splits(partial(_fit_item, partial(_fit_one, estimator_factory, X, y, groups, fit_mode,
+                                                 tuner, random_state)),
+                      planned, label=f"{model}-{features}", on_split_done=arrived)
     for protocol, splits in planned.items():
-        fit = partial(_fit_one, estimator_factory, X, y, groups, fit_mode, tuner, random_state)
         result = run_protocol(
-            fit, splits, y, classes, model=model, features=features, protocol=protocol, groups=groups,
-            # every split goes to the cluster when there is one (gtzan_kedro.cluster), the MLPs'
-            # and the tuner's too, each seeded on its own
-            train_rows="fit" if fit_mode == "sklearn" else "train", as_tasks=True,
-            on_split_done=lambda s, _, protocol=protocol: progress.step(f"{protocol} {s.name}"),
-            progress=False)  # the tracker logs each split with the time left
+            None, splits, y, classes, model=model, features=features, protocol=protocol, groups=groups,
+            train_rows="fit" if fit_mode == "sklearn" else "train", fitted=fits[protocol],
+            progress=False)  # the tracker logged each split with the time left
         result.row.update(extra_row)
         figures.update(_protocol_figures(result, splits, title, protocol))
         if with_importances and protocol == "holdout":
