@@ -270,8 +270,9 @@ def test_keras_splits_as_tasks_give_the_in_process_results() -> None:
 
 
 def _cnn_rows(seed: int):
-    """A small segment CNN scored on 3 holdouts of memory-mapped segments (its splits as tasks
-    when this runs on a cluster): the per-split rows and the kept network's weights."""
+    """A small segment CNN scored on 3 holdouts and 2 leaky splits of memory-mapped segments
+    (its splits as tasks when this runs on a cluster, all 5 at once): the per-split rows and the
+    kept network's weights."""
     import numpy as np
 
     from gtzan_kedro.cluster import cluster_workers
@@ -290,7 +291,7 @@ def _cnn_rows(seed: int):
     samples = SampleSet(stack.array()[..., np.newaxis], labels, tracks)
     result = evaluate_keras(
         "cnn_toy", "toy", lambda n: build_segment_cnn((8, 10, 1), n, conv_filters=(4,), dense_units=(8,)),
-        samples, ["holdout"], {"n_holdouts": 3, "seed": seed},
+        samples, ["holdout", "leaky_segments"], {"n_holdouts": 3, "n_leaky": 2, "seed": seed},
         {"epochs": 3, "batch_size": 8, "early_stopping_patience": 2, "progress_every": 0})
     weights = [np.asarray(w) for w in result.fitted_models["cnn_toy"].get_weights()]
     return result.per_split, result.history, weights, cluster_workers()
@@ -304,8 +305,8 @@ def test_cnn_splits_as_tasks_give_the_in_process_results() -> None:
         Pipeline([node(_cnn_rows, "seed", "rows", name="cnn")]),
         DataCatalog(datasets={"seed": MemoryDataset(5)}))
     rows_there, history_there, weights_there, workers_there = out["rows"].load()
-    assert workers_here == 0 and workers_there == 2   # there the 3 splits went to the cluster
-    assert len(rows_there) == 3
+    assert workers_here == 0 and workers_there == 2   # there the 5 splits went to the cluster
+    assert len(rows_there) == 5
     pd.testing.assert_frame_equal(rows_there.drop(columns="fit_seconds"),
                                   rows_here.drop(columns="fit_seconds"), check_exact=True)
     pd.testing.assert_frame_equal(history_there, history_here, check_exact=True)

@@ -83,7 +83,7 @@ def _timed(fit_predict: Callable[[Split], Any], split: Split) -> tuple[Any, floa
     return result, time.perf_counter() - started
 
 
-def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
+def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | None,
                  splits: Sequence[Split], y: Sequence, classes: Sequence, *, model: str,
                  features: str, protocol: str, groups: Sequence | None = None,
                  train_rows: str = "train", progress: bool = True, as_tasks: bool = False,
@@ -98,7 +98,8 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray],
     (:func:`gtzan_kedro.cluster.map_tasks`; ``fit_predict`` must then be picklable and seed
     each fit itself); ``on_split_done(split, prediction)`` is called here as each split's result
     arrives. ``fitted``: the splits' ``(prediction, fit seconds)`` already computed (by
-    :func:`fit_splits` over several protocols at once), to score only.
+    :func:`fit_splits` over several protocols at once), to score only (``fit_predict`` is then
+    not called and may be None).
     """
     y = np.asarray(y, dtype=object)
     classes = np.asarray(classes, dtype=object)
