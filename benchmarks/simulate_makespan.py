@@ -14,8 +14,9 @@ the runner's own rule (the longest remaining chain first; gtzan_kedro.scheduling
 By default it schedules whole nodes. The runner spreads the splits of the feature-table models
 (scikit-learn, MLPs, the tuned MLP, the embeddings probes), the CNNs and the multimodal network
 over the workers too (gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
-their splits instead (all of a node's splits side by side, as the runner submits them, each
-an equal share of the node's time; the split counts come from the env's parameters).
+their splits instead, as the runner submits them (a feature-table model's splits all side by
+side, a Keras model's protocol after protocol), each an equal share of the node's time; the
+split counts come from the env's parameters.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def split_stages(env: str | None) -> dict[str, list[int]]:
                       for p in spec.get("protocols", [])]
             for model in conf.get("models") or {}:
                 stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = counts
+    keras: dict[str, list[int]] = {}
     for block, default in (("image_models", ["holdout", "fault_filtered"]), ("multimodal", None)):
         conf = params.get(block) or {}
         for model, spec in (conf.get("models") or {}).items():
@@ -99,9 +101,10 @@ def split_stages(env: str | None) -> dict[str, list[int]]:
                 protocols = spec.get("protocols", default)
             else:
                 protocols = spec.get("protocols", evaluation.get("protocols", []))
-            stages[f"{block}.{model}.train_and_score"] = _keras_counts(evaluation, protocols)
-    # the runner submits every protocol's splits of a node at once (evaluation.runner.fit_splits)
-    return {node: [sum(counts)] for node, counts in stages.items()}
+            keras[f"{block}.{model}.train_and_score"] = _keras_counts(evaluation, protocols)
+    # a feature-table model submits every protocol's splits at once (evaluation.runner.fit_splits),
+    # a Keras model protocol by protocol (evaluation.keras.evaluate_keras)
+    return {**{node: [sum(counts)] for node, counts in stages.items()}, **keras}
 
 
 def hms(seconds: float) -> str:
