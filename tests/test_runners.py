@@ -18,6 +18,18 @@ from gtzan_kedro.cluster import map_tasks
 from gtzan_kedro.runners import DaskRunner
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# known: a node's splits queue on the worker that holds its closure, and the worker whose node
+# waits is not counted idle, so it does not steal them; spreading them by replication hung a
+# worker once, by stealing it let nodes queue behind a waiting node
+SPLITS_STAY_ON_ONE_WORKER = pytest.mark.xfail(strict=True, reason="a node's splits stay on one worker")
+
+
+def _on_two_workers(func, value):
+    """``func(value)`` as the one node of a pipeline on a 2-worker DaskRunner: its output."""
+    out = DaskRunner(n_workers=2, task_log_dir=None).run(
+        Pipeline([node(func, "value", "output", name=func.__name__.strip("_"))]),
+        DataCatalog(datasets={"value": MemoryDataset(value)}))
+    return out["output"].load()
 
 
 def _square_all(numbers: list[int]) -> list[int]:
@@ -259,10 +271,7 @@ def _mlp_rows(seed: int) -> pd.DataFrame:
 
 def test_keras_splits_as_tasks_give_the_in_process_results() -> None:
     in_process, workers_here = _mlp_rows(3)
-    out = DaskRunner(n_workers=2, task_log_dir=None).run(
-        Pipeline([node(_mlp_rows, "seed", "rows", name="mlp")]),
-        DataCatalog(datasets={"seed": MemoryDataset(3)}))
-    on_cluster, workers_there = out["rows"].load()
+    on_cluster, workers_there = _on_two_workers(_mlp_rows, 3)
     assert workers_here == 0 and workers_there == 2   # there the 4 splits went to the cluster
     assert len(on_cluster) == 4
     pd.testing.assert_frame_equal(on_cluster.drop(columns="fit_seconds"),
@@ -301,10 +310,7 @@ def test_cnn_splits_as_tasks_give_the_in_process_results() -> None:
     import numpy as np
 
     rows_here, history_here, weights_here, workers_here = _cnn_rows(5)
-    out = DaskRunner(n_workers=2, task_log_dir=None).run(
-        Pipeline([node(_cnn_rows, "seed", "rows", name="cnn")]),
-        DataCatalog(datasets={"seed": MemoryDataset(5)}))
-    rows_there, history_there, weights_there, workers_there = out["rows"].load()
+    rows_there, history_there, weights_there, workers_there = _on_two_workers(_cnn_rows, 5)
     assert workers_here == 0 and workers_there == 2   # there the 5 splits went to the cluster
     assert len(rows_there) == 5
     pd.testing.assert_frame_equal(rows_there.drop(columns="fit_seconds"),
@@ -337,10 +343,7 @@ def _lstm_search(seed: int):
 
 def test_lstm_search_members_as_tasks_give_the_in_process_search() -> None:
     here = _lstm_search(2)
-    out = DaskRunner(n_workers=2, task_log_dir=None).run(
-        Pipeline([node(_lstm_search, "seed", "search", name="lstm")]),
-        DataCatalog(datasets={"seed": MemoryDataset(2)}))
-    there = out["search"].load()
+    there = _on_two_workers(_lstm_search, 2)
     assert here[4] == 0 and there[4] == 2   # there the members went to the cluster
     assert len(there[1]) == 2 * (2 + 1)   # per horizon: the grid's 2 first members, then 1 more
     pd.testing.assert_frame_equal(there[0], here[0], check_exact=True)
@@ -359,16 +362,11 @@ def _three_maps(seconds: float) -> list[set[int]]:
     return [set(map_tasks(_nap_pid, [seconds] * 4, label=f"nap{k}")) for k in range(3)]
 
 
-@pytest.mark.xfail(strict=True, reason="known: a node's splits queue on the worker that holds its closure, and "
-                   "the worker whose node waits is not counted idle, so it does not steal them; spreading them "
-                   "by replication hung a worker once, by stealing it let nodes queue behind a waiting node")
+@SPLITS_STAY_ON_ONE_WORKER
 def test_every_map_of_splits_uses_both_workers() -> None:
     # the splits once all queued on whichever worker held the node's closure: when that was
     # not the node's own worker, the node's worker (waiting on them) never took one
-    out = DaskRunner(n_workers=2, task_log_dir=None).run(
-        Pipeline([node(_three_maps, "seconds", "pids", name="maps")]),
-        DataCatalog(datasets={"seconds": MemoryDataset(1.0)}))
-    assert [len(pids) for pids in out["pids"].load()] == [2, 2, 2]
+    assert [len(pids) for pids in _on_two_workers(_three_maps, 1.0)] == [2, 2, 2]
 
 
 def _protocol_pids(seconds: float) -> dict:
@@ -378,20 +376,15 @@ def _protocol_pids(seconds: float) -> dict:
     def split(name: str) -> Split:
         return Split(name, [0], [], [1])
 
-    fits = fit_splits(lambda item: _nap_pid(seconds), {"holdout": [split("h0")], "fault_filtered": [split("f0")]},
+    fits = fit_splits(lambda split: _nap_pid(seconds), {"holdout": [split("h0")], "fault_filtered": [split("f0")]},
                       label="protocols")
     return {protocol: [pid for pid, _ in fitted] for protocol, fitted in fits.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="known: a node's splits queue on the worker that holds its closure, and "
-                   "the worker whose node waits is not counted idle, so it does not steal them; spreading them "
-                   "by replication hung a worker once, by stealing it let nodes queue behind a waiting node")
+@SPLITS_STAY_ON_ONE_WORKER
 def test_every_protocols_splits_run_side_by_side() -> None:
     # one split per protocol: a protocol at a time, each ran alone in the node's process
-    out = DaskRunner(n_workers=2, task_log_dir=None).run(
-        Pipeline([node(_protocol_pids, "seconds", "pids", name="protocols")]),
-        DataCatalog(datasets={"seconds": MemoryDataset(1.0)}))
-    pids = out["pids"].load()
+    pids = _on_two_workers(_protocol_pids, 1.0)
     assert list(pids) == ["holdout", "fault_filtered"]
     assert len(pids["holdout"]) == len(pids["fault_filtered"]) == 1
     assert pids["holdout"] != pids["fault_filtered"]

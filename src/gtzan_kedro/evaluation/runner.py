@@ -154,12 +154,17 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | 
     return ProtocolResult(per_split, row, confusion, mean_per_class, predictions, classes)
 
 
-def fit_splits(fit_predict: Callable[[Any], Any], planned: dict[str, Sequence[Split]], *, label: str,
+def _timed_item(fit_predict: Callable[[Split], Any], item: tuple[str, Split]) -> tuple[Any, float]:
+    """:func:`_timed` of a ``(protocol, split)`` item's split."""
+    return _timed(fit_predict, item[1])
+
+
+def fit_splits(fit_predict: Callable[[Split], Any], planned: dict[str, Sequence[Split]], *, label: str,
                on_split_done: Callable[[str, Split, Any], None] | None = None,
                as_tasks: bool = True) -> dict[str, list[tuple[Any, float]]]:
-    """Every split of every protocol at once (``fit_predict((protocol, split))``): on a cluster
-    all of them are tasks side by side, so a worker need not wait for a protocol's last split
-    before the next protocol's start; in-process one after another in the protocols' order.
+    """``fit_predict(split)`` for every split of every protocol at once: on a cluster all of
+    them are tasks side by side, so a worker need not wait for a protocol's last split before
+    the next protocol's start; in-process one after another in the protocols' order.
     Returns each protocol's ``(prediction, fit seconds)`` in split order, for
     :func:`run_protocol`'s ``fitted``; ``on_split_done(protocol, split, prediction)`` is called
     here as each result arrives."""
@@ -169,7 +174,7 @@ def fit_splits(fit_predict: Callable[[Any], Any], planned: dict[str, Sequence[Sp
         if on_split_done is not None:
             on_split_done(item[0], item[1], fitted[0])
 
-    fits = map_tasks(partial(_timed, fit_predict), items, label=label, on_result=arrived,
+    fits = map_tasks(partial(_timed_item, fit_predict), items, label=label, on_result=arrived,
                      on_cluster=as_tasks)
     out: dict[str, list[tuple[Any, float]]] = {protocol: [] for protocol in planned}
     for (protocol, _), fitted in zip(items, fits, strict=True):

@@ -219,11 +219,6 @@ def evaluate_table(table: pd.DataFrame, X: pd.DataFrame, split_table: pd.DataFra
                                source, cv_parameter)
 
 
-def _fit_item(fit: Callable[[Split], Any], item: tuple[str, Split]) -> Any:
-    """``fit(split)`` of a ``(protocol, split)`` item (:func:`fit_splits`)."""
-    return fit(item[1])
-
-
 def _evaluate_table(table, X, split_table, estimator_factory, model, features, protocols,
                     evaluation, fit_mode, tuner, with_importances, extra_row, source,
                     cv_parameter) -> TableEvaluation:
@@ -266,8 +261,7 @@ def _evaluate_table(table, X, split_table, estimator_factory, model, features, p
 
     # every split of every protocol goes to the cluster at once when there is one
     # (gtzan_kedro.cluster), the MLPs' and the tuner's too, each seeded on its own
-    fits = fit_splits(partial(_fit_item, partial(_fit_one, estimator_factory, X, y, groups, fit_mode,
-                                                 tuner, random_state)),
+    fits = fit_splits(partial(_fit_one, estimator_factory, X, y, groups, fit_mode, tuner, random_state),
                       planned, label=f"{model}-{features}", on_split_done=arrived)
     for protocol, splits in planned.items():
         result = run_protocol(
