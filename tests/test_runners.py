@@ -21,9 +21,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # known: a node's splits queue on the worker that holds its closure, and the worker whose node
 # waits is not counted idle, so it does not steal them; spreading them by replication hung a
 # worker once, by stealing it let nodes queue behind a waiting node
-SPLITS_STAY_ON_ONE_WORKER = pytest.mark.xfail(strict=True, reason="a node's splits stay on one worker")
-
-
 def _on_two_workers(func, value):
     """``func(value)`` as the one node of a pipeline on a 2-worker DaskRunner: its output."""
     out = DaskRunner(n_workers=2, task_log_dir=None).run(
@@ -362,7 +359,6 @@ def _three_maps(seconds: float) -> list[set[int]]:
     return [set(map_tasks(_nap_pid, [seconds] * 4, label=f"nap{k}")) for k in range(3)]
 
 
-@SPLITS_STAY_ON_ONE_WORKER
 def test_every_map_of_splits_uses_both_workers() -> None:
     # the splits once all queued on whichever worker held the node's closure: when that was
     # not the node's own worker, the node's worker (waiting on them) never took one
@@ -381,7 +377,6 @@ def _protocol_pids(seconds: float) -> dict:
     return {protocol: [pid for pid, _ in fitted] for protocol, fitted in fits.items()}
 
 
-@SPLITS_STAY_ON_ONE_WORKER
 def test_every_protocols_splits_run_side_by_side() -> None:
     # one split per protocol: a protocol at a time, each ran alone in the node's process
     pids = _on_two_workers(_protocol_pids, 1.0)

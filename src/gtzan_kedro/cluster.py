@@ -52,12 +52,13 @@ def _hold(value: T) -> T:
     return value
 
 
-def share(client, value: T, label: str):
+def share(client, value: T, label: str, worker: str | None = None):
     """``value`` on the cluster as a task's result, not scattered data: a worker lost with it
     costs a recomputation (the value travels in the task), where lost scattered data fails
-    every task that needs it."""
+    every task that needs it. ``worker`` (an address) holds it where it can."""
+    placement = {"workers": [worker], "allow_other_workers": True} if worker else {}
     return client.submit(_hold, value, pure=False, priority=SPLIT_PRIORITY,
-                         key=f"{label}-{os.urandom(4).hex()}")
+                         key=f"{label}-{os.urandom(4).hex()}", **placement)
 
 
 def _apply(fn: Callable[[T], R], item: T) -> R:
@@ -72,18 +73,27 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
     whatever the process is. A task that raises re-raises here, so
     the caller's node fails as if the split had run in-process."""
     items = list(items)
-    if not on_cluster or len(items) < 2 or cluster_workers() < 2:
+    # on a cluster even one split is a task: fitted in the node's own thread, it drew TensorFlow's
+    # op seeds (one generator per process) while a split of another node ran in the worker's
+    # thread, and 2 of 108 CNN rows (single leaky splits) came out otherwise than in one process
+    if not on_cluster or not items or cluster_workers() < 2:
         results = []
         for item in items:
             results.append(fn(item))
             if on_result is not None:
                 on_result(item, results[-1])
         return results
-    from distributed import worker_client
+    from distributed import get_worker, worker_client
 
+    here = get_worker().address
     with worker_client(separate_thread=True) as client:
-        # the closure (and the data it holds) travels once, not once per split
-        remote_fn = share(client, fn, f"{label}-fn")
+        # the closure (and the data it holds) travels once per worker, not once per split. It
+        # stays on this node's worker: Dask places a split only where its inputs are, so they
+        # queue here and idle workers steal them. Held elsewhere, they queued on that worker
+        # and this one, whose node waits, is not counted idle and never stole one (cnn_mel's 5
+        # holdouts on one worker, the other idle). Replicating it to every worker instead
+        # once hung a worker's event loop for 5 min.
+        remote_fn = share(client, fn, f"{label}-fn", worker=here)
         futures = [client.submit(_apply, remote_fn, item, pure=False, priority=SPLIT_PRIORITY,
                                  key=f"{label}-{i}-{os.urandom(4).hex()}")
                    for i, item in enumerate(items)]

@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 # the worker resource a node task holds (one per worker): see DaskRunner._node_resources
 NODE_RESOURCE = "node"
+# how often the driver, waiting for a node to finish, looks for nodes whose worker was lost
+LOST_WORKER_POLL_S = 5.0
 TASK_COLUMNS = ["run_id", "node", "namespace", "worker", "host", "started", "wall_s", "cpu_s",
                 "peak_rss_mb", "status"]
 
@@ -150,22 +152,32 @@ class DaskRunner(AbstractRunner):
             todo, done, running = set(nodes), set(), {}
             placed: dict[Any, str | None] = {}  # the worker each running node was sent to
             results: dict[Node, Any] = {}
+            tries: Counter[Node] = Counter()
             while todo or running:
                 ready = sorted((n for n in todo if dependencies[n] <= done),
                                key=lambda n: -priorities.get(n.name, 0))
                 for node, worker in self._placements(client, node_resources, ready, placed):
                     todo.discard(node)
+                    tries[node] += 1
                     upstream = {name: results[producers[name]] for name in node.inputs
                                 if name in state.memory and name in producers}
+                    key = _task_key(node, run_id) + (f"-try{tries[node]}" if tries[node] > 1 else "")
+                    # strictly on its worker: a node allowed elsewhere was stolen onto a worker
+                    # whose own node waited for its splits, and queued there behind it
                     future = client.submit(
-                        run_node_task, node, state_future, upstream, key=_task_key(node, run_id),
+                        run_node_task, node, state_future, upstream, key=key,
                         pure=False, retries=0, priority=priorities.get(node.name, 0),
                         resources=node_resources, workers=[worker] if worker else None,
-                        allow_other_workers=bool(worker))
+                        allow_other_workers=False)
                     running[future], results[node], placed[future] = node, future, worker
                 if not running:
                     self._raise_runtime_error(todo, done, set(), None)
-                finished, _ = wait(list(running), return_when="FIRST_COMPLETED")
+                try:
+                    finished, _ = wait(list(running), timeout=LOST_WORKER_POLL_S,
+                                       return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    todo |= self._lost_nodes(client, running, placed, results)
+                    continue
                 for future in finished:
                     node = running.pop(future)
                     placed.pop(future, None)
@@ -193,6 +205,23 @@ class DaskRunner(AbstractRunner):
             if cluster is not None:
                 cluster.close()
 
+    def _lost_nodes(self, client, running: dict, placed: dict, results: dict) -> set[Node]:
+        """The running nodes whose worker has left the cluster (killed, say, by the OOM killer),
+        taken back to be placed again: bound to that worker, Dask would hold them forever."""
+        workers = set(client.scheduler_info(n_workers=-1)["workers"])
+        lost = set()
+        for future, worker in list(placed.items()):
+            if worker is None or worker in workers or future.done():
+                continue
+            node = running.pop(future)
+            placed.pop(future)
+            results.pop(node, None)
+            future.cancel()
+            self._logger.warning("worker %s was lost while it ran node %s: running it again",
+                                 worker, node.name)
+            lost.add(node)
+        return lost
+
     def _node_seconds(self, folder: Path | None) -> dict[str, float]:
         """The node times that order the submissions: this project's last run (``latest.csv``
         of the task log), else the task log named by ``task_times`` (a first run: `make run`
@@ -216,8 +245,8 @@ class DaskRunner(AbstractRunner):
         free, the longest remaining chain first. Dask places a resource-bound task on a worker
         as soon as it is submitted and does not move it; left to choose, it queued a node behind
         `cnn_stft` while the other worker stood idle (76 s), and later chose the worker whose
-        node was waiting for its splits (it looks idle) over the free one. The worker is a
-        preference (``allow_other_workers``): if it dies, the node runs on another."""
+        node was waiting for its splits (it looks idle) over the free one. The node is bound to
+        that worker; if the worker dies, the node is placed again (:meth:`_lost_nodes`)."""
         if not node_resources or not ready:  # nothing to place: no round trip to the scheduler
             return [(node, None) for node in ready]
         busy = set(placed.values())
