@@ -65,6 +65,21 @@ def _apply(fn: Callable[[T], R], item: T) -> R:
     return fn(item)
 
 
+def submit_queued(client, func: Callable, calls: Sequence[tuple], label: str) -> list:
+    """``func(*args)`` for each ``args`` in ``calls`` as tasks that wait in the scheduler's
+    queue and go to a worker only when one of its threads is free (Dask's queuing, which it
+    applies by itself only to groups larger than twice the cluster's threads): a split never
+    waits behind another node, and a worker whose node waits for its splits (seceded) takes
+    them. Placed by where their inputs lay instead, a node's splits queued on the one worker
+    that held its closure, and idle workers stole them only sometimes (1 of 2 in a test)."""
+    from dask._task_spec import Task, parse_input  # dask's own task spec: no public way to mark
+
+    keys = [f"{label}-{i}-{os.urandom(4).hex()}" for i in range(len(calls))]
+    graph = {key: Task(key, func, *map(parse_input, args), _data_producer=True)
+             for key, args in zip(keys, calls, strict=True)}
+    return client.get(graph, keys, sync=False, priority=SPLIT_PRIORITY)
+
+
 def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
               on_result: Callable[[T, R], None] | None = None, on_cluster: bool = True) -> list[R]:
     """``fn(item)`` for each item, in the items' order: as tasks on the Dask cluster this runs
@@ -87,16 +102,10 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
 
     here = get_worker().address
     with worker_client(separate_thread=True) as client:
-        # the closure (and the data it holds) travels once per worker, not once per split. It
-        # stays on this node's worker: Dask places a split only where its inputs are, so they
-        # queue here and idle workers steal them. Held elsewhere, they queued on that worker
-        # and this one, whose node waits, is not counted idle and never stole one (cnn_mel's 5
-        # holdouts on one worker, the other idle). Replicating it to every worker instead
-        # once hung a worker's event loop for 5 min.
+        # the closure (and the data it holds) travels once per worker, not once per split; it
+        # is held on this node's worker, where the first split runs
         remote_fn = share(client, fn, f"{label}-fn", worker=here)
-        futures = [client.submit(_apply, remote_fn, item, pure=False, priority=SPLIT_PRIORITY,
-                                 key=f"{label}-{i}-{os.urandom(4).hex()}")
-                   for i, item in enumerate(items)]
+        futures = submit_queued(client, _apply, [(remote_fn, item) for item in items], label)
         logger.info("%s: %d split(s) submitted to the cluster", label, len(futures))
         results = []
         try:

@@ -110,6 +110,7 @@ class DaskRunner(AbstractRunner):
 
     def _connect(self):
         """A client on the named scheduler, or on a new LocalCluster (then closed with it)."""
+        import dask
         from distributed import Client, LocalCluster
 
         if self._address:
@@ -120,10 +121,14 @@ class DaskRunner(AbstractRunner):
         n_workers = self._n_workers or os.cpu_count() or 1
         _quiet_dask_logs()
         workers_as_this_process()
-        # processes, not threads: Keras' global seeds and MLflow's run stack are per process
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=self._threads,
-                               processes=True, resources={NODE_RESOURCE: 1}, memory_limit=self._memory_limit,
-                               dashboard_address=None, silence_logs=logging.WARNING)
+        # queued splits (gtzan_kedro.cluster.submit_queued) go only to a worker with a free
+        # thread; at Dask's default 1.1 a one-thread worker busy with a node also takes one.
+        # Processes, not threads: Keras' global seeds and MLflow's run stack are per process
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=self._threads,
+                                   processes=True, resources={NODE_RESOURCE: 1},
+                                   memory_limit=self._memory_limit, dashboard_address=None,
+                                   silence_logs=logging.WARNING)
         self._logger.info("Dask LocalCluster: %d process worker(s) x %d thread(s)", n_workers,
                           self._threads)
         return Client(cluster), cluster
