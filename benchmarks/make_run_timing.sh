@@ -16,6 +16,9 @@ mkdir -p "$OUT"
 # MUSICNN_WHEEL names one, as `make run` would fetch them from PyPI
 if [ -n "${MUSICNN_WHEEL:-}" ]; then .venv/bin/gtzan fetch musicnn --wheel "$MUSICNN_WHEEL"; fi
 for mode in $MODES; do
+  # a fresh clone has no data/09_logs until its first run
+  mkdir -p data/02_intermediate data/03_primary data/04_feature data/05_model_input \
+           data/06_models data/07_model_output data/08_reporting data/09_logs
   find data/02_intermediate data/03_primary data/04_feature data/05_model_input data/06_models \
        data/07_model_output data/08_reporting data/09_logs -path data/06_models/pretrained -prune \
        -o -type f ! -name .gitkeep -exec rm -f {} +
