@@ -65,9 +65,10 @@ def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
 
 
 def _keras_counts(evaluation: dict, protocols: list[str]) -> list[int]:
-    """Split counts per protocol of a Keras model (evaluation.keras.protocol_splits)."""
-    return [int(evaluation.get("n_holdouts", 10)) if p == "holdout"
-            else 1 if p == "fault_filtered" else int(evaluation.get("n_leaky", 1)) for p in protocols]
+    """Split counts per protocol of a Keras model (fault_filtered: its one fixed split)."""
+    from gtzan_kedro.evaluation.keras import protocol_n_splits
+
+    return [1 if p == "fault_filtered" else protocol_n_splits(evaluation, p) for p in protocols]
 
 
 def split_stages(env: str | None) -> dict[str, list[int]]:

@@ -47,14 +47,19 @@ def model_evaluation(evaluation: dict[str, Any], params: dict[str, Any]) -> dict
     return {**evaluation, **(params.get("evaluation") or {})}
 
 
+def protocol_n_splits(params: dict[str, Any], protocol: str) -> int:
+    """How many splits a Keras model's ``protocol`` asks for: ``n_holdouts`` holdouts, else
+    ``n_leaky`` (fault_filtered has one fixed split, whatever is asked)."""
+    return int(params.get("n_holdouts", 10) if protocol == "holdout" else params.get("n_leaky", 1))
+
+
 def protocol_splits(samples: SampleSet, protocol: str, params: dict[str, Any],
                     split_table: pd.DataFrame | None = None) -> list:
     """The shared evaluation splits of ``protocol`` over samples grouped by track; an empty
     list (with a warning) when the split file does not cover this corpus."""
-    n_splits = params.get("n_holdouts", 10) if protocol == "holdout" else params.get("n_leaky", 1)
     try:
         return make_splits(protocol, samples.track_ids, samples.labels, split_table=split_table,
-                           n_splits=int(n_splits), test_size=float(params.get("test_size", 0.2)),
+                           n_splits=protocol_n_splits(params, protocol), test_size=float(params.get("test_size", 0.2)),
                            val_size=float(params.get("val_size", 0.2)),
                            random_state=int(params.get("seed", 42)))
     except ValueError as exc:

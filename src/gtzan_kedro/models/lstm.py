@@ -18,7 +18,9 @@ def masked_mse(y_true, y_pred):
     return ops.sum(ops.square(error), axis=-1) / ops.maximum(count, 1.0)
 
 
-def _register():
+def register_masked_mse():
+    """``masked_mse`` registered with Keras by name (a saved model or one pickled on another
+    worker loads with it); returns the registered loss."""
     import keras
 
     return keras.saving.register_keras_serializable(package="gtzan_kedro", name="masked_mse")(masked_mse)
@@ -50,7 +52,7 @@ def build_lstm(
     """
     import keras
 
-    loss = _register()
+    loss = register_masked_mse()
     set_seed(seed)
     layer_units = [units] if isinstance(units, int) else list(units)
     inputs = keras.Input(shape=(lookback, n_features), name="window")

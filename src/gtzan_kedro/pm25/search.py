@@ -196,9 +196,9 @@ def _add_members(problem: _Problem, group: list[int], configs: list[dict],
     wherever it runs), else here one after another. The first member's loss is the
     configuration's; the summary and the progress lines keep the items' order."""
     from gtzan_kedro.cluster import map_tasks
-    from gtzan_kedro.models.lstm import _register
+    from gtzan_kedro.models.lstm import register_masked_mse
 
-    _register()   # the loss by name, so members trained on other workers load here
+    register_masked_mse()   # the loss by name, so members trained on other workers load here
 
     def arrived(item: tuple[int, int], trained: _Member) -> None:
         number, member = item
