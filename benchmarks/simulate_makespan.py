@@ -12,11 +12,12 @@ pipeline's (``--pipeline``, ``--env``), so the simulation schedules the real dep
 the runner's own rule (the longest remaining chain first; gtzan_kedro.scheduling).
 
 By default it schedules whole nodes. The runner spreads the splits of the feature-table models
-(scikit-learn, MLPs, the tuned MLP, the embeddings probes), the CNNs and the multimodal network
-over the workers too (gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
-their splits instead, as the runner submits them (a feature-table model's splits all side by
-side, a Keras model's protocol after protocol), each an equal share of the node's time; the
-split counts come from the env's parameters.
+(scikit-learn, MLPs, the tuned MLP, the embeddings probes) over the workers too
+(gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
+their splits instead, as the runner submits them (all of a node's splits side by side), each an
+equal share of the node's time; the split counts come from the env's parameters. A Keras
+network's splits (the CNNs, the multimodal network) run on their node's own worker one after
+another, so those nodes stay whole.
 """
 
 from __future__ import annotations
@@ -64,18 +65,10 @@ def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
     return graph_of(pipelines[name])
 
 
-def _keras_counts(evaluation: dict, protocols: list[str]) -> list[int]:
-    """Split counts per protocol of a Keras model (fault_filtered: its one fixed split)."""
-    from gtzan_kedro.evaluation.keras import protocol_n_splits
-
-    return [1 if p == "fault_filtered" else protocol_n_splits(evaluation, p) for p in protocols]
-
-
 def split_stages(env: str | None) -> dict[str, list[int]]:
-    """``{node: split count per protocol}`` of the model nodes whose splits run as tasks: every
-    model of the audio feature tables (MLPs and the tuned MLP too), the embeddings probes, the
-    segment and image CNNs and the multimodal network (not the transfer models, whose frozen
-    base's feature cache keeps their splits in the node's process)."""
+    """``{node: [split count]}`` of the model nodes whose splits the runner spreads over the
+    workers: every model of the audio feature tables (MLPs and the tuned MLP too) and the
+    embeddings probes."""
     from kedro.framework.session import KedroSession
 
     from gtzan_kedro.evaluation.tabular import protocol_n_splits
@@ -90,22 +83,9 @@ def split_stages(env: str | None) -> dict[str, list[int]]:
             counts = [1 if p == "fault_filtered" else protocol_n_splits(evaluation, p)
                       for p in spec.get("protocols", [])]
             for model in conf.get("models") or {}:
-                stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = counts
-    keras: dict[str, list[int]] = {}
-    for block, default in (("image_models", ["holdout", "fault_filtered"]), ("multimodal", None)):
-        conf = params.get(block) or {}
-        for model, spec in (conf.get("models") or {}).items():
-            if spec.get("kind") == "transfer":
-                continue
-            evaluation = {**(conf.get("evaluation") or {}), **(spec.get("evaluation") or {})}
-            if spec.get("kind") == "image_cnn":
-                protocols = spec.get("protocols", default)
-            else:
-                protocols = spec.get("protocols", evaluation.get("protocols", []))
-            keras[f"{block}.{model}.train_and_score"] = _keras_counts(evaluation, protocols)
-    # a feature-table model submits every protocol's splits at once (evaluation.runner.fit_splits),
-    # a Keras model protocol by protocol (evaluation.keras.evaluate_keras)
-    return {**{node: [sum(counts)] for node, counts in stages.items()}, **keras}
+                # every protocol's splits at once (evaluation.runner.fit_splits)
+                stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = [sum(counts)]
+    return stages
 
 
 def hms(seconds: float) -> str:

@@ -383,3 +383,13 @@ def test_every_protocols_splits_run_side_by_side() -> None:
     assert list(pids) == ["holdout", "fault_filtered"]
     assert len(pids["holdout"]) == len(pids["fault_filtered"]) == 1
     assert pids["holdout"] != pids["fault_filtered"]
+
+
+def _unspread_pids(seconds: float) -> tuple[int, set[int]]:
+    return os.getpid(), set(map_tasks(_nap_pid, [seconds] * 4, label="kept", spread=False))
+
+
+def test_splits_not_spread_run_on_their_nodes_worker_only() -> None:
+    # a Keras network's splits (evaluation.keras): spread, 3 of 108 sample-scale rows changed
+    node_pid, pids = _on_two_workers(_unspread_pids, 0.5)
+    assert pids == {node_pid}
