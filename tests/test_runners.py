@@ -297,7 +297,8 @@ def _cnn_rows(seed: int):
     samples = SampleSet(stack.array()[..., np.newaxis], labels, tracks)
     result = evaluate_keras(
         "cnn_toy", "toy", lambda n: build_segment_cnn((8, 10, 1), n, conv_filters=(4,), dense_units=(8,)),
-        samples, ["holdout", "leaky_segments"], {"n_holdouts": 3, "n_leaky": 2, "seed": seed},
+        samples, ["holdout", "leaky_segments"], {"n_holdouts": 3, "n_leaky": 2, "seed": seed,
+                                                            "splits_as_tasks": True},
         {"epochs": 3, "batch_size": 8, "early_stopping_patience": 2, "progress_every": 0})
     weights = [np.asarray(w) for w in result.fitted_models["cnn_toy"].get_weights()]
     return result.per_split, result.history, weights, cluster_workers()
@@ -384,12 +385,3 @@ def test_every_protocols_splits_run_side_by_side() -> None:
     assert len(pids["holdout"]) == len(pids["fault_filtered"]) == 1
     assert pids["holdout"] != pids["fault_filtered"]
 
-
-def _unspread_pids(seconds: float) -> tuple[int, set[int]]:
-    return os.getpid(), set(map_tasks(_nap_pid, [seconds] * 4, label="kept", spread=False))
-
-
-def test_splits_not_spread_run_on_their_nodes_worker_only() -> None:
-    # a Keras network's splits (evaluation.keras): spread, 3 of 108 sample-scale rows changed
-    node_pid, pids = _on_two_workers(_unspread_pids, 0.5)
-    assert pids == {node_pid}

@@ -81,13 +81,11 @@ def submit_queued(client, func: Callable, calls: Sequence[tuple], label: str) ->
 
 
 def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
-              on_result: Callable[[T, R], None] | None = None, on_cluster: bool = True,
-              spread: bool = True) -> list[R]:
+              on_result: Callable[[T, R], None] | None = None, on_cluster: bool = True) -> list[R]:
     """``fn(item)`` for each item, in the items' order: as tasks on the Dask cluster this runs
     on (when it has more than one worker), else in this process. ``on_result(item, result)``
     is called here as each result arrives (in order); ``on_cluster=False`` runs them here
-    whatever the process is; ``spread=False`` runs them as tasks of this node's own worker
-    only, one after another. A task that raises re-raises here, so the caller's node fails as
+    whatever the process is. A task that raises re-raises here, so the caller's node fails as
     if the split had run in-process."""
     items = list(items)
     # on a cluster even one split is a task: fitted in the node's own thread, it drew TensorFlow's
@@ -107,14 +105,7 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
         # the closure (and the data it holds) travels once per worker, not once per split; it
         # is held on this node's worker, where the first split runs
         remote_fn = share(client, fn, f"{label}-fn", worker=here)
-        calls = [(remote_fn, item) for item in items]
-        if spread:
-            futures = submit_queued(client, _apply, calls, label)
-        else:
-            futures = [client.submit(_apply, *args, pure=False, priority=SPLIT_PRIORITY,
-                                     workers=[here], allow_other_workers=False,
-                                     key=f"{label}-{i}-{os.urandom(4).hex()}")
-                       for i, args in enumerate(calls)]
+        futures = submit_queued(client, _apply, [(remote_fn, item) for item in items], label)
         logger.info("%s: %d split(s) submitted to the cluster", label, len(futures))
         results = []
         try:

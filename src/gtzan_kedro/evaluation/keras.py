@@ -334,9 +334,12 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
                    split_table: pd.DataFrame | None = None,
                    how: list[str] | None = None, as_tasks: bool = True) -> KerasEvaluation:
     """Fit ``build(n_classes)`` on every split of every protocol and score it on the test part
-    with the shared evaluation runner (segment- and song-level metrics). With ``as_tasks``
-    the splits run as tasks of the Dask cluster this node runs on (:mod:`gtzan_kedro.cluster`;
-    each split is seeded by its number, so it gives the same result wherever it runs)."""
+    with the shared evaluation runner (segment- and song-level metrics). With ``as_tasks`` and
+    ``splits_as_tasks: true`` in ``eval_params`` the splits run as tasks of the Dask cluster
+    this node runs on (:mod:`gtzan_kedro.cluster`; each split is seeded by its number). Off by
+    default: as tasks, in a `make run` beside the other nodes, 2 to 3 of the 108 sample-scale
+    rows (single leaky splits) came out otherwise than in one process, the cause not found."""
+    as_tasks = as_tasks and bool(eval_params.get("splits_as_tasks", False))
     how = how or ["scalar"] * len(samples.input_list)
     classes = np.asarray(samples.classes, dtype=object)
     seed = int(eval_params.get("seed", 42))
@@ -350,10 +353,9 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
         epochs = len(next(iter(history.values()), [])) if history else 0
         progress.step(f"{protocol} {split.name}, {epochs} epochs")
 
-    # Protocol by protocol, as tasks of this node's worker only: with every protocol's splits
-    # at once (as the feature-table models do), 5 of 108 sample-scale CNN rows came out
-    # differently on the Dask runner than in-process, and spread over the workers 3 (single
-    # leaky splits of cnn_mel, cnn_mfcc, multimodal); the cause is not found yet
+    # Protocol by protocol: with every protocol's splits at once (as the feature-table models
+    # do), 5 of 108 sample-scale CNN rows came out differently on the Dask runner than
+    # in-process (the cause is not found yet)
     for protocol, splits in planned.items():
         if not splits:
             continue
@@ -363,7 +365,7 @@ def evaluate_keras(model_name: str, features: str, build: Callable[[int], Any], 
                                 model_name, protocol, {s.name: k for k, s in enumerate(splits)}, keep)
         result = run_protocol(fit, splits, samples.labels, classes, model=model_name,
                               features=features, protocol=protocol, groups=samples.track_ids,
-                              as_tasks=as_tasks, spread=False,
+                              as_tasks=as_tasks,
                               on_split_done=functools.partial(split_done, protocol=protocol),
                               progress=False)  # the tracker logs each split
         rows.append(result.row)

@@ -87,7 +87,6 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | 
                  splits: Sequence[Split], y: Sequence, classes: Sequence, *, model: str,
                  features: str, protocol: str, groups: Sequence | None = None,
                  train_rows: str = "train", progress: bool = True, as_tasks: bool = False,
-                 spread: bool = True,
                  on_split_done: Callable[[Split, SplitPrediction], None] | None = None,
                  fitted: Sequence[tuple[Any, float]] | None = None) -> ProtocolResult:
     """Fit and score a model on every split; return per-split metrics and the summary row.
@@ -97,8 +96,7 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | 
     ``train_proba`` covers: ``"train"`` (``split.train``) or ``"fit"`` (train + validation).
     ``as_tasks`` lets the splits run as tasks of the Dask cluster this node runs on
     (:func:`gtzan_kedro.cluster.map_tasks`; ``fit_predict`` must then be picklable and seed
-    each fit itself), on any worker with a free thread or, ``spread=False``, on this node's
-    worker only; ``on_split_done(split, prediction)`` is called here as each split's result
+    each fit itself); ``on_split_done(split, prediction)`` is called here as each split's result
     arrives. ``fitted``: the splits' ``(prediction, fit seconds)`` already computed (by
     :func:`fit_splits` over several protocols at once), to score only (``fit_predict`` is then
     not called and may be None).
@@ -117,7 +115,7 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | 
 
     if fitted is None:
         fits = map_tasks(partial(_timed, fit_predict), splits, label=f"{model}-{features}-{protocol}",
-                         on_result=arrived, on_cluster=as_tasks, spread=spread)
+                         on_result=arrived, on_cluster=as_tasks)
     else:
         fits = list(fitted)
         if len(fits) != len(splits):
