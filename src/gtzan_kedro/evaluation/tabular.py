@@ -157,8 +157,9 @@ def _protocol_figures(result: ProtocolResult, splits: list[Split], title: str, p
                       ) -> dict[str, Figure]:
     """The confusion matrix summed over the splits and the first split's training curves."""
     figures = {f"confusion_{protocol}.png": confusion_matrix_figure(
-        result.confusion, result.classes, f"{title} {protocol}: summed over "
-        f"{len(splits)} splits, accuracy {result.row['accuracy_mean']:.3f}")}
+        result.confusion, result.classes, f"{title} {protocol}: "
+        f"{'summed over %d splits' % len(splits) if len(splits) > 1 else 'one split'}, "
+        f"accuracy {result.row['accuracy_mean']:.3f}")}
     history = result.predictions[0].history
     if history:
         figures[f"training_curves_{protocol}.png"] = training_curves_figure(
