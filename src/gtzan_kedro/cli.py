@@ -19,8 +19,28 @@ cli = click.Group(name="gtzan_kedro_project_commands")
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gtzan_kedro")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Music-genre tools on top of the gtzan-kedro pipelines."""
+    if ctx.invoked_subcommand in ("predict", "tags"):
+        tensorflow_quietly()
+
+
+def tensorflow_quietly() -> None:
+    """Import TensorFlow and find its devices with its start-up lines ("oneDNN custom operations
+    are on", "Could not find cuda drivers", "failed call to cuInit") sent to the log at DEBUG,
+    not the user's terminal: TF 2.19+ prints them before TF_CPP_MIN_LOG_LEVEL is read
+    (tensorflow/tensorflow#100442). No-op where TensorFlow is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    from gtzan_kedro.audio.io import decoder_stderr_to_log
+
+    with decoder_stderr_to_log("tensorflow start-up"):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
 
 
 @main.command()
