@@ -16,8 +16,9 @@ By default it schedules whole nodes. The runner spreads the splits of the featur
 (gtzan_kedro.cluster), so whole nodes are an upper bound for those; ``--split-tasks`` schedules
 their splits instead, as the runner submits them (all of a node's splits side by side), each an
 equal share of the node's time; the split counts come from the env's parameters. A Keras
-network's splits (the CNNs, the multimodal network) run on their node's own worker one after
-another, so those nodes stay whole.
+network's splits (the CNNs, the multimodal network) run in their node's process unless its
+evaluation says ``splits_as_tasks: true``; ``--keras-splits`` schedules them as that would
+(protocol after protocol).
 """
 
 from __future__ import annotations
@@ -65,10 +66,20 @@ def pipeline_graph(name: str, env: str | None) -> dict[str, set[str]]:
     return graph_of(pipelines[name])
 
 
-def split_stages(env: str | None) -> dict[str, list[int]]:
-    """``{node: [split count]}`` of the model nodes whose splits the runner spreads over the
-    workers: every model of the audio feature tables (MLPs and the tuned MLP too) and the
-    embeddings probes."""
+def _keras_counts(evaluation: dict, protocols: list[str]) -> list[int]:
+    """Split counts per protocol of a Keras model (fault_filtered: its one fixed split)."""
+    from gtzan_kedro.evaluation.keras import protocol_n_splits
+
+    return [1 if p == "fault_filtered" else protocol_n_splits(evaluation, p) for p in protocols]
+
+
+def split_stages(env: str | None, keras_splits: bool = False) -> dict[str, list[int]]:
+    """``{node: split count per stage}`` of the model nodes whose splits the runner spreads over
+    the workers: every model of the audio feature tables (MLPs and the tuned MLP too) and the
+    embeddings probes, all protocols in one stage; with ``keras_splits`` (or where the model's
+    evaluation says ``splits_as_tasks: true``) also the segment and image CNNs and the
+    multimodal network, a stage per protocol (not the transfer models, whose frozen base's
+    feature cache keeps their splits in the node's process)."""
     from kedro.framework.session import KedroSession
 
     from gtzan_kedro.evaluation.tabular import protocol_n_splits
@@ -85,6 +96,18 @@ def split_stages(env: str | None) -> dict[str, list[int]]:
             for model in conf.get("models") or {}:
                 # every protocol's splits at once (evaluation.runner.fit_splits)
                 stages[f"{prefix.format(feature_set)}.{model}.evaluate"] = [sum(counts)]
+    for block, default in (("image_models", ["holdout", "fault_filtered"]), ("multimodal", None)):
+        conf = params.get(block) or {}
+        for model, spec in (conf.get("models") or {}).items():
+            evaluation = {**(conf.get("evaluation") or {}), **(spec.get("evaluation") or {})}
+            if spec.get("kind") == "transfer" or not (keras_splits or evaluation.get("splits_as_tasks")):
+                continue
+            if spec.get("kind") == "image_cnn":
+                protocols = spec.get("protocols", default)
+            else:
+                protocols = spec.get("protocols", evaluation.get("protocols", []))
+            # protocol by protocol (evaluation.keras.evaluate_keras)
+            stages[f"{block}.{model}.train_and_score"] = _keras_counts(evaluation, protocols)
     return stages
 
 
@@ -105,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4, 8, 16])
     parser.add_argument("--split-tasks", action="store_true",
                         help="schedule the models' splits as tasks, as the runner does")
+    parser.add_argument("--keras-splits", action="store_true",
+                        help="with --split-tasks: the CNNs' and the multimodal network's too, as "
+                             "with splits_as_tasks: true in their evaluation block")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # Kedro's start-up lines and deprecation warnings: not figures
 
@@ -123,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(graph)} nodes, {listed} measured (the rest {args.unlisted_seconds:g} s each); "
           f"their sum {hms(total)}, the longest chain {hms(critical)}")
     if args.split_tasks:
-        stages = {n: c for n, c in split_stages(args.env or None).items() if n in graph}
+        stages = {n: c for n, c in split_stages(args.env or None, args.keras_splits).items() if n in graph}
         graph, seconds = expand_splits(graph, seconds, stages)
         critical = max(bottom_levels(graph, seconds).values())
         print(f"{len(stages)} nodes' splits as tasks ({sum(map(sum, stages.values()))} splits): "
