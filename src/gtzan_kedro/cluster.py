@@ -72,11 +72,17 @@ def submit_queued(client, func: Callable, calls: Sequence[tuple], label: str) ->
     waits behind another node, and a worker whose node waits for its splits (seceded) takes
     them. Placed by where their inputs lay instead, a node's splits queued on the one worker
     that held its closure, and idle workers stole them only sometimes (1 of 2 in a test)."""
-    from dask._task_spec import Task, parse_input  # dask's own task spec: no public way to mark
-
     keys = [f"{label}-{i}-{os.urandom(4).hex()}" for i in range(len(calls))]
-    graph = {key: Task(key, func, *map(parse_input, args), _data_producer=True)
-             for key, args in zip(keys, calls, strict=True)}
+    try:  # dask's own task spec (private): no public way to mark a task for the queue
+        from dask._task_spec import Task, parse_input
+
+        graph = {key: Task(key, func, *map(parse_input, args), _data_producer=True)
+                 for key, args in zip(keys, calls, strict=True)}
+    except (ImportError, TypeError):  # another Dask: placed by Dask's own rules instead
+        logger.warning("this Dask cannot queue tasks by hand: splits are placed where their "
+                       "inputs are")
+        return [client.submit(func, *args, pure=False, priority=SPLIT_PRIORITY, key=key)
+                for key, args in zip(keys, calls, strict=True)]
     return client.get(graph, keys, sync=False, priority=SPLIT_PRIORITY)
 
 
