@@ -94,9 +94,9 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
     whatever the process is. A task that raises re-raises here, so the caller's node fails as
     if the split had run in-process."""
     items = list(items)
-    # on a cluster even one split is a task: fitted in the node's own thread, it drew TensorFlow's
-    # op seeds (one generator per process) while a split of another node ran in the worker's
-    # thread, and 2 of 108 CNN rows (single leaky splits) came out otherwise than in one process
+    # on a cluster even one split is a task, so a node that hands its splits over never fits one
+    # in its own thread beside another node's split in the worker's (a Keras network's splits,
+    # single ones included, stay in their node's process unless splits_as_tasks: docs/scale.md)
     if not on_cluster or not items or cluster_workers() < 2:
         results = []
         for item in items:
