@@ -205,13 +205,23 @@ def test_splits_run_as_tasks_of_the_cluster_in_order_and_errors_come_back(tmp_pa
 
     items = list(range(8))
     catalog = DataCatalog(datasets={"items": MemoryDataset(items)})
-    out = DaskRunner(n_workers=2, task_log_dir=None).run(
-        Pipeline([node(_fit_all, "items", "fitted", name="fit_all")]), catalog)
+    out = DaskRunner(n_workers=2, task_log_dir=str(tmp_path / "tasks")).run(
+        Pipeline([node(_fit_all, "items", "fitted", name="fit_all")]), catalog, run_id="r3")
     results, arrived, node_pid = out["fitted"].load()
     assert [r for r, _ in results] == [i * 10 for i in items]
     assert arrived == items
     # both workers fitted splits: the node's own process and the other worker
     assert len({pid for _, pid in results}) == 2 and node_pid in {pid for _, pid in results}
+    # the task stream lists the node and each of its splits, with the worker that ran it
+    stream = pd.read_csv(tmp_path / "tasks" / "r3.stream.csv", dtype={"worker": str})
+    computed = stream[stream["action"] == "compute"]
+    assert computed.groupby("group").size().to_dict() == {"run-state": 1, "fit_all": 1, "test": 8,
+                                                     "test-fn": 1}
+    assert set(computed.loc[computed["group"] == "test", "worker"]) == {"0", "1"}
+    node_span = computed[computed["group"] == "fit_all"].iloc[0]
+    splits = computed[computed["group"] == "test"]
+    assert (splits["start_s"] >= node_span["start_s"]).all()
+    assert (splits["stop_s"] <= node_span["stop_s"]).all()
 
     with pytest.raises(RuntimeError, match="split -1 failed"):
         DaskRunner(n_workers=2, task_log_dir=None).run(

@@ -26,12 +26,16 @@ Each task's wall time, CPU seconds and peak RSS are written to
 ``<task_log_dir>/<run id>.csv`` (and ``latest.csv``) as the run goes: what
 ``benchmarks/simulate_makespan.py`` schedules, and what orders the next run's submissions
 (on a first run, the task log ``task_times`` names: `make run` names one of the sample corpus).
+At the end, ``<run id>.stream.csv`` lists every task the cluster ran, the splits and tracks a
+node handed over included: which worker ran it, from when to when (Dask's task stream), so a
+run's idle workers and each split's time can be read off (``benchmarks/task_stream.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -59,6 +63,7 @@ NODE_RESOURCE = "node"
 LOST_WORKER_POLL_S = 5.0
 TASK_COLUMNS = ["run_id", "node", "namespace", "worker", "host", "started", "wall_s", "cpu_s",
                 "peak_rss_mb", "status"]
+STREAM_COLUMNS = ["run_id", "key", "group", "worker", "action", "start_s", "stop_s"]
 
 
 @dataclass
@@ -143,6 +148,7 @@ class DaskRunner(AbstractRunner):
         client, cluster = self._connect()
         run_id = run_id or time.strftime("%Y-%m-%dT%H.%M.%S")
         log = TaskLog(self._task_log_path(run_id), run_id)
+        stream = _TaskStream(client, log)
         try:
             if self._address:  # a remote worker's log lines reach this terminal too
                 for name in ("gtzan_kedro", "kedro"):
@@ -206,6 +212,7 @@ class DaskRunner(AbstractRunner):
                                       len(nodes))
                     self._release(node, results, producers, load_counts, state.memory)
         finally:
+            stream.write()
             client.close()
             if cluster is not None:
                 cluster.close()
@@ -527,6 +534,74 @@ def run_node_task(node: Node, state: RunState, upstream: dict[str, TaskOutcome])
 
 
 # -- the task log ------------------------------------------------------------------------------
+
+class _TaskStream:
+    """Every task the scheduler saw finish from now on (nodes, their splits, ingest's tracks):
+    Dask's task stream, written beside the task log at the end of the run."""
+
+    def __init__(self, client, log: TaskLog):
+        self._client, self._log, self._start = client, log, None
+        if log.path is None:
+            return
+        try:  # the scheduler's task-stream plugin, registered by the first call
+            self._start = client.run_on_scheduler(_stream_index)
+        except Exception:  # a scheduler that refuses run_on_scheduler: no stream, the run goes on
+            logger.debug("no task stream from this scheduler", exc_info=True)
+
+    def write(self) -> None:
+        if self._start is None:
+            return
+        try:
+            records = self._client.run_on_scheduler(_stream_since, start_index=self._start)
+            names = {address: str(info.get("name", address)) for address, info in
+                     self._client.scheduler_info(n_workers=-1)["workers"].items()}
+        except Exception:  # the cluster went away with the run: the task log has the nodes
+            logger.warning("could not read the cluster's task stream", exc_info=True)
+            return
+        rows = stream_rows(records, names, self._log.run_id)
+        text = pd.DataFrame(rows, columns=STREAM_COLUMNS).to_csv(index=False)
+        atomic_write_text(self._log.path.with_name(self._log.path.stem + ".stream.csv"), text)
+
+
+def _stream_plugin(dask_scheduler):
+    from distributed.diagnostics.task_stream import TaskStreamPlugin
+
+    plugin = dask_scheduler.plugins.get(TaskStreamPlugin.name)
+    if plugin is None:
+        plugin = TaskStreamPlugin(dask_scheduler)
+        dask_scheduler.add_plugin(plugin)
+    return plugin
+
+
+def _stream_index(dask_scheduler) -> int:
+    return _stream_plugin(dask_scheduler).index
+
+
+def _stream_since(dask_scheduler, start_index: int) -> list[dict]:
+    return [{"key": str(r["key"]), "worker": r.get("worker"),
+             "startstops": [dict(s) for s in r["startstops"]]}
+            for r in _stream_plugin(dask_scheduler).collect(start_index=start_index)]
+
+
+def stream_rows(records: list[dict], names: dict[str, str], run_id: str) -> list[dict]:
+    """One row per compute (or transfer) span of each task, in seconds from the first start.
+    ``group`` is the key without its run id or random suffix: the node, or the split label."""
+    spans = [(r, s) for r in records for s in r["startstops"]]
+    if not spans:
+        return []
+    first = min(s["start"] for _, s in spans)
+    suffix = "-" + _safe_name(run_id)
+    rows = []
+    for record, span in sorted(spans, key=lambda rs: rs[1]["start"]):
+        key = record["key"]
+        group = key.split(suffix)[0] if suffix in key else re.sub(r"(-\d+)?-[0-9a-f]{8,}$", "", key)
+        worker = span.get("worker") or record.get("worker")
+        rows.append({"run_id": run_id, "key": key, "group": group,
+                     "worker": names.get(worker, worker), "action": span.get("action", "compute"),
+                     "start_s": round(span["start"] - first, 3),
+                     "stop_s": round(span["stop"] - first, 3)})
+    return rows
+
 
 class TaskLog:
     """Each finished task's figures as a CSV, rewritten atomically as the run goes."""
