@@ -6,7 +6,8 @@
 #   bash benchmarks/make_run_timing.sh [OUT_DIR]       (default /tmp/make_run_timing)
 # Writes OUT_DIR/<mode>.log (the run), OUT_DIR/<mode>.time (/usr/bin/time -v),
 # OUT_DIR/<mode>_model_comparison.csv, OUT_DIR/<mode>_pm25_metrics.csv and, for the Dask run,
-# OUT_DIR/dask_tasks.csv (each task's wall, CPU, peak RSS). KEEP_DATA=1 also keeps each run's
+# OUT_DIR/dask_tasks.csv (each task's wall, CPU, peak RSS) and OUT_DIR/dask_stream.csv (every
+# task the cluster ran, splits included: benchmarks/task_stream.py reads it). KEEP_DATA=1 also keeps each run's
 # data/02..05 (the tables and tensors the models read) as OUT_DIR/<mode>_data, to compare.
 set -euo pipefail
 OUT=${1:-/tmp/make_run_timing}
@@ -33,6 +34,7 @@ for mode in $MODES; do
   cp data/08_reporting/model_comparison.csv "$OUT/${mode}_model_comparison.csv" || true
   cp data/08_reporting/pm25_metrics.csv "$OUT/${mode}_pm25_metrics.csv" 2>/dev/null || true
   [ "$mode" = dask ] && cp data/09_logs/tasks/latest.csv "$OUT/dask_tasks.csv" || true
+  [ "$mode" = dask ] && cp data/09_logs/tasks/*.stream.csv "$OUT/dask_stream.csv" 2>/dev/null || true
   if [ -n "${KEEP_DATA:-}" ]; then
     rm -rf "$OUT/${mode}_data" && mkdir -p "$OUT/${mode}_data"
     cp -r data/02_intermediate data/03_primary data/04_feature data/05_model_input "$OUT/${mode}_data/"

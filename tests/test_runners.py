@@ -252,6 +252,13 @@ def test_a_worker_is_set_up_as_the_driver(tmp_path: Path, monkeypatch) -> None:
     assert pids["node"] != os.getpid()
     assert pids["node"] not in set(pids["jobs"])   # the loop ran in the node's child processes
     assert pids["blas"] == {"OMP_NUM_THREADS": None, "OPENBLAS_NUM_THREADS": "2"}
+    # joblib's processes end with the run: left to loky's 5-minute idle timeout they outlived
+    # it, orphaned, their CPU time missing from the run's own (`/usr/bin/time make run`)
+    import psutil
+
+    alive = [p for p in set(pids["jobs"]) if psutil.pid_exists(p)
+             and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert alive == []
 
 
 def _mlp_rows(seed: int) -> pd.DataFrame:
