@@ -237,13 +237,16 @@ def _joblib_pids(items: list[int]) -> dict:
     from joblib import Parallel, delayed
 
     return {"node": os.getpid(), "jobs": Parallel(n_jobs=2)(delayed(_pid)(i) for i in items),
-            "blas": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+            "blas": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+            "malloc": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
 
 
 def test_a_worker_is_set_up_as_the_driver(tmp_path: Path, monkeypatch) -> None:
     # Dask's daemon workers made joblib run n_jobs=2 loops in the worker itself, one at a time,
-    # and Dask's one-thread BLAS summed in another order than the driver's
+    # Dask's one-thread BLAS summed in another order than the driver's, and Dask's malloc trim
+    # threshold cost ingest a third more time
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
     out = DaskRunner(n_workers=1, task_log_dir=None).run(
         Pipeline([node(_joblib_pids, "items", "pids", name="parallel")]),
@@ -252,6 +255,7 @@ def test_a_worker_is_set_up_as_the_driver(tmp_path: Path, monkeypatch) -> None:
     assert pids["node"] != os.getpid()
     assert pids["node"] not in set(pids["jobs"])   # the loop ran in the node's child processes
     assert pids["blas"] == {"OMP_NUM_THREADS": None, "OPENBLAS_NUM_THREADS": "2"}
+    assert pids["malloc"] is None
     # joblib's processes end with the run: left to loky's 5-minute idle timeout they outlived
     # it, orphaned, their CPU time missing from the run's own (`/usr/bin/time make run`)
     import psutil

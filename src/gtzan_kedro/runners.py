@@ -64,6 +64,9 @@ LOST_WORKER_POLL_S = 5.0
 TASK_COLUMNS = ["run_id", "node", "namespace", "worker", "host", "started", "wall_s", "cpu_s",
                 "peak_rss_mb", "status"]
 STREAM_COLUMNS = ["run_id", "key", "group", "worker", "action", "start_s", "stop_s"]
+# a task key's random part: "label-3-1a2b3c4d" (a split), "label-fn-1a2b3c4d" (its closure),
+# "process_track-<uuid>-17" (client.map)
+_GROUP_SUFFIX = re.compile(r"(-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}-\d+|(?:-\d+)?-[0-9a-f]{8})$")
 
 
 @dataclass
@@ -619,7 +622,7 @@ def stream_rows(records: list[dict], names: dict[str, str], run_id: str) -> list
     rows = []
     for record, span in sorted(spans, key=lambda rs: rs[1]["start"]):
         key = record["key"]
-        group = key.split(suffix)[0] if suffix in key else re.sub(r"(-\d+)?-[0-9a-f]{8,}$", "", key)
+        group = key.split(suffix)[0] if suffix in key else _GROUP_SUFFIX.sub("", key)
         worker = span.get("worker") or record.get("worker")
         rows.append({"run_id": run_id, "key": key, "group": group,
                      "worker": names.get(worker, worker), "action": span.get("action", "compute"),
