@@ -565,50 +565,33 @@ def run_node_task(node: Node, state: RunState, upstream: dict[str, TaskOutcome])
 
 class _TaskStream:
     """Every task the scheduler saw finish from now on (nodes, their splits, ingest's tracks):
-    Dask's task stream, written beside the task log at the end of the run."""
+    Dask's task stream (``distributed.get_task_stream``, entered here and left in
+    :meth:`write`), written beside the task log at the end of the run."""
 
     def __init__(self, client, log: TaskLog):
-        self._client, self._log, self._start = client, log, None
+        self._client, self._log, self._stream = client, log, None
         if log.path is None:
             return
-        try:  # the scheduler's task-stream plugin, registered by the first call
-            self._start = client.run_on_scheduler(_stream_index)
-        except Exception:  # a scheduler that refuses run_on_scheduler: no stream, the run goes on
+        from distributed import get_task_stream
+
+        try:  # registers the scheduler's task-stream plugin and notes where this run starts
+            self._stream = get_task_stream(client).__enter__()
+        except Exception:  # a scheduler that will not keep one: no stream, the run goes on
             logger.debug("no task stream from this scheduler", exc_info=True)
 
     def write(self) -> None:
-        if self._start is None:
+        if self._stream is None:
             return
         try:
-            records = self._client.run_on_scheduler(_stream_since, start_index=self._start)
+            self._stream.__exit__(None, None, None)
             names = {address: str(info.get("name", address)) for address, info in
                      self._client.scheduler_info(n_workers=-1)["workers"].items()}
         except Exception:  # the cluster went away with the run: the task log has the nodes
             logger.warning("could not read the cluster's task stream", exc_info=True)
             return
-        rows = stream_rows(records, names, self._log.run_id)
+        rows = stream_rows(self._stream.data, names, self._log.run_id)
         text = pd.DataFrame(rows, columns=STREAM_COLUMNS).to_csv(index=False)
         atomic_write_text(self._log.path.with_name(self._log.path.stem + ".stream.csv"), text)
-
-
-def _stream_plugin(dask_scheduler):
-    from distributed.diagnostics.task_stream import TaskStreamPlugin
-
-    plugin = dask_scheduler.plugins.get(TaskStreamPlugin.name)
-    if plugin is None:
-        plugin = TaskStreamPlugin(dask_scheduler)
-        dask_scheduler.add_plugin(plugin)
-    return plugin
-
-
-def _stream_index(dask_scheduler) -> int:
-    return _stream_plugin(dask_scheduler).index
-
-
-def _stream_since(dask_scheduler, start_index: int) -> list[dict]:
-    return [{"key": str(r["key"]), "worker": r.get("worker"),
-             "startstops": [dict(s) for s in r["startstops"]]}
-            for r in _stream_plugin(dask_scheduler).collect(start_index=start_index)]
 
 
 def stream_rows(records: list[dict], names: dict[str, str], run_id: str) -> list[dict]:
@@ -621,7 +604,7 @@ def stream_rows(records: list[dict], names: dict[str, str], run_id: str) -> list
     suffix = "-" + _safe_name(run_id)
     rows = []
     for record, span in sorted(spans, key=lambda rs: rs[1]["start"]):
-        key = record["key"]
+        key = str(record["key"])
         group = key.split(suffix)[0] if suffix in key else _GROUP_SUFFIX.sub("", key)
         worker = span.get("worker") or record.get("worker")
         rows.append({"run_id": run_id, "key": key, "group": group,
