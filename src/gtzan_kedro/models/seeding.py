@@ -47,10 +47,17 @@ def set_seed(seed: int) -> None:
     returned split's Keras model (its initialisers and dropout layers draw default seeds). So
     the same split started from other weights there than in its node's process (measured: a
     3-s MLP holdout at 0.750 instead of 0.785). Keras has no setting for a generator of its
-    own."""
+    own.
+
+    It also turns off tf.data's autotuning in Keras' input pipelines for the process
+    (:func:`gtzan_kedro.models.tf_input.without_autotune`: the same fit, without its training
+    thread waiting on autotuning's threads when the process has one core to itself)."""
     import keras
 
+    from gtzan_kedro.models.tf_input import without_autotune
+
     keras.utils.set_random_seed(seed)
+    without_autotune()
     try:
         from keras.src.random import seed_generator
     except ImportError:  # another Keras layout: its global seeding is all there is
