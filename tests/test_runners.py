@@ -229,6 +229,38 @@ def test_splits_run_as_tasks_of_the_cluster_in_order_and_errors_come_back(tmp_pa
             DataCatalog(datasets={"items": MemoryDataset([1, -1, 2])}))
 
 
+def _first_waits_for_the_second(item: int) -> int:
+    """Split 0 finishes only once the driver of the map has seen split 1 done (or after 60 s,
+    so a map that reports in the items' order fails instead of hanging)."""
+    from distributed import Event
+
+    if item == 0:
+        Event("second-reported").wait(timeout=60)
+    return item * 10
+
+
+def _map_reporting_both_orders(items: list[int]) -> dict:
+    from distributed import Event
+
+    done, in_order = [], []
+
+    def on_done(item: int, result: int) -> None:
+        done.append(item)
+        if item == 1:
+            Event("second-reported").set()
+
+    results = map_tasks(_first_waits_for_the_second, items, label="order", on_done=on_done,
+                        on_result=lambda item, _: in_order.append(item))
+    return {"results": results, "done": done, "in_order": in_order}
+
+
+def test_splits_report_as_they_finish_and_results_keep_their_order() -> None:
+    out = _on_two_workers(_map_reporting_both_orders, [0, 1])
+    assert out["done"] == [1, 0]          # progress: split 1 finished first
+    assert out["in_order"] == [0, 1]      # what sums or appends results: the items' order
+    assert out["results"] == [0, 10]
+
+
 def _pid(_: int) -> int:
     return os.getpid()
 

@@ -87,12 +87,16 @@ def submit_queued(client, func: Callable, calls: Sequence[tuple], label: str) ->
 
 
 def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
-              on_result: Callable[[T, R], None] | None = None, on_cluster: bool = True) -> list[R]:
+              on_result: Callable[[T, R], None] | None = None,
+              on_done: Callable[[T, R], None] | None = None, on_cluster: bool = True) -> list[R]:
     """``fn(item)`` for each item, in the items' order: as tasks on the Dask cluster this runs
-    on (when it has more than one worker), else in this process. ``on_result(item, result)``
-    is called here as each result arrives (in order); ``on_cluster=False`` runs them here
-    whatever the process is. A task that raises re-raises here, so the caller's node fails as
-    if the split had run in-process."""
+    on (when it has more than one worker), else in this process. Here, ``on_done(item,
+    result)`` is called as each task finishes, in whatever order they finish (progress lines),
+    and ``on_result(item, result)`` in the items' order, each as soon as it and every item
+    before it are done (what appends or sums results, so they come out the same wherever the
+    tasks ran). ``on_cluster=False`` runs them here whatever the process is. A task that raises
+    re-raises here as soon as it fails, so the caller's node fails as if the split had run
+    in-process."""
     items = list(items)
     # on a cluster even one split is a task, so a node that hands its splits over never fits one
     # in its own thread beside another node's split in the worker's (a Keras network's splits,
@@ -101,10 +105,11 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
         results = []
         for item in items:
             results.append(fn(item))
-            if on_result is not None:
-                on_result(item, results[-1])
+            for callback in (on_done, on_result):
+                if callback is not None:
+                    callback(item, results[-1])
         return results
-    from distributed import get_worker, worker_client
+    from distributed import as_completed, get_worker, worker_client
 
     here = get_worker().address
     with worker_client(separate_thread=True) as client:
@@ -113,15 +118,22 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
         remote_fn = share(client, fn, f"{label}-fn", worker=here)
         futures = submit_queued(client, _apply, [(remote_fn, item) for item in items], label)
         logger.info("%s: %d split(s) submitted to the cluster", label, len(futures))
-        results = []
+        index = {future.key: i for i, future in enumerate(futures)}
+        done: dict[int, R] = {}
+        in_order = 0   # results[:in_order] have had their on_result
         try:
-            for item, future in zip(items, futures, strict=True):
-                results.append(future.result())
-                if on_result is not None:
-                    on_result(item, results[-1])
+            for future in as_completed(futures):
+                i = index[future.key]
+                done[i] = future.result()
+                if on_done is not None:
+                    on_done(items[i], done[i])
+                while in_order in done:
+                    if on_result is not None:
+                        on_result(items[in_order], done[in_order])
+                    in_order += 1
         finally:
             client.cancel(futures)
-        return results
+        return [done[i] for i in range(len(items))]
 
 
 # what Dask's nannies set in every worker they start: the BLAS thread counts at 1, and glibc's

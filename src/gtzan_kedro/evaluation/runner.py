@@ -96,8 +96,8 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | 
     ``train_proba`` covers: ``"train"`` (``split.train``) or ``"fit"`` (train + validation).
     ``as_tasks`` lets the splits run as tasks of the Dask cluster this node runs on
     (:func:`gtzan_kedro.cluster.map_tasks`; ``fit_predict`` must then be picklable and seed
-    each fit itself); ``on_split_done(split, prediction)`` is called here as each split's result
-    arrives. ``fitted``: the splits' ``(prediction, fit seconds)`` already computed (by
+    each fit itself); ``on_split_done(split, prediction)`` is called here as each split
+    finishes, in the order they finish. ``fitted``: the splits' ``(prediction, fit seconds)`` already computed (by
     :func:`fit_splits` over several protocols at once), to score only (``fit_predict`` is then
     not called and may be None).
     """
@@ -115,7 +115,7 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | 
 
     if fitted is None:
         fits = map_tasks(partial(_timed, fit_predict), splits, label=f"{model}-{features}-{protocol}",
-                         on_result=arrived, on_cluster=as_tasks)
+                         on_done=arrived, on_cluster=as_tasks)
     else:
         fits = list(fitted)
         if len(fits) != len(splits):
@@ -167,14 +167,14 @@ def fit_splits(fit_predict: Callable[[Split], Any], planned: dict[str, Sequence[
     the next protocol's start; in-process one after another in the protocols' order.
     Returns each protocol's ``(prediction, fit seconds)`` in split order, for
     :func:`run_protocol`'s ``fitted``; ``on_split_done(protocol, split, prediction)`` is called
-    here as each result arrives."""
+    here as each split finishes, in the order they finish."""
     items = [(protocol, split) for protocol, splits in planned.items() for split in splits]
 
     def arrived(item: tuple[str, Split], fitted: tuple[Any, float]) -> None:
         if on_split_done is not None:
             on_split_done(item[0], item[1], fitted[0])
 
-    fits = map_tasks(partial(_timed_item, fit_predict), items, label=label, on_result=arrived,
+    fits = map_tasks(partial(_timed_item, fit_predict), items, label=label, on_done=arrived,
                      on_cluster=as_tasks)
     out: dict[str, list[tuple[Any, float]]] = {protocol: [] for protocol in planned}
     for (protocol, _), fitted in zip(items, fits, strict=True):

@@ -194,19 +194,24 @@ def _add_members(problem: _Problem, group: list[int], configs: list[dict],
     """Fit the seed members ``items`` (``(configuration, member)``) of the group's grid: as
     tasks of the Dask cluster this runs on (each seeded by its member number, so the same
     wherever it runs), else here one after another. The first member's loss is the
-    configuration's; the summary and the progress lines keep the items' order."""
+    configuration's; the summary keeps the items' order, the progress lines come as members
+    finish."""
     from gtzan_kedro.cluster import map_tasks
     from gtzan_kedro.models.lstm import register_masked_mse
 
     register_masked_mse()   # the loss by name, so members trained on other workers load here
 
-    def arrived(item: tuple[int, int], trained: _Member) -> None:
+    def finished(item: tuple[int, int], trained: _Member) -> None:   # in the order they finish
+        if problem.progress is not None:
+            number, member = item
+            _, _, history, val_loss, _ = trained.fitted
+            what = _member_label(problem.cfg["name"], problem.set_name, group, configs[number], member)
+            problem.progress.step(f"{what}: val_loss {val_loss:.4g}, {len(history['val_loss'])} epochs")
+
+    def arrived(item: tuple[int, int], trained: _Member) -> None:   # in the items' order
         number, member = item
         config = configs[number]
         early, final, history, val_loss, refit = trained.fitted
-        if problem.progress is not None:
-            what = _member_label(problem.cfg["name"], problem.set_name, group, config, member)
-            problem.progress.step(f"{what}: val_loss {val_loss:.4g}, {len(history['val_loss'])} epochs")
         problem.summary.append({"horizons": str(group), "lookback": config["lookback"],
                                 "units": str(config["units"]), "member": member, "val_loss": val_loss,
                                 "epochs": len(history["val_loss"]), **(refit or {})})
@@ -217,7 +222,8 @@ def _add_members(problem: _Problem, group: list[int], configs: list[dict],
     shipped = [{k: c[k] for k in ("lookback", "units", "origins", "x", "y")} for c in configs]
     fit = partial(_train_member, problem.chrono, problem.cfg, problem.set_name, group,
                   len(problem.columns), problem.columns.index(INPUT_TARGET), problem.seed, shipped)
-    map_tasks(fit, items, label=f"{problem.cfg['name']}-h{'_'.join(map(str, group))}", on_result=arrived)
+    map_tasks(fit, items, label=f"{problem.cfg['name']}-h{'_'.join(map(str, group))}",
+              on_result=arrived, on_done=finished)
 
 
 def _config_predictions(problem: _Problem, group: list[int], config: dict) -> pd.DataFrame:
