@@ -85,8 +85,12 @@ def main() -> None:
     parser.add_argument("--png", type=Path)
     args = parser.parse_args()
     stream = pd.read_csv(args.stream, dtype={"worker": str})
-    tasks_path = args.tasks or args.stream.with_name(args.stream.name.replace(".stream", ""))
-    nodes = set(pd.read_csv(tasks_path)["node"]) if tasks_path.exists() else set()
+    # <run id>.stream.csv lies beside <run id>.csv; a copy under another name (make_run_timing's
+    # dask_stream.csv) needs --tasks
+    tasks_path = args.tasks
+    if tasks_path is None and args.stream.name.endswith(".stream.csv"):
+        tasks_path = args.stream.with_name(args.stream.name.removesuffix(".stream.csv") + ".csv")
+    nodes = set(pd.read_csv(tasks_path)["node"]) if tasks_path and tasks_path.exists() else set()
     print(summarise(stream, nodes, args.gap))
     if args.png:
         draw(stream, nodes, args.png)

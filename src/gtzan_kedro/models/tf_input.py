@@ -5,10 +5,11 @@ Keras feeds ``fit``, ``evaluate`` and ``predict`` through a tf.data pipeline (it
 adapters: in-memory arrays, a PyDataset, a generator) with ``AUTOTUNE`` parallel maps and
 prefetching. Autotuning runs threads of its own that the training thread waits on; with a core
 to spare they run there, but a process with one core to itself (a Dask worker beside another
-busy one on 2 cores, or ``taskset -c 0``) leaves its training thread idle meanwhile: one
-sample-scale cnn_mel fit pinned to one core took 20.4 s of wall time for 12.1 CPU-s with
-autotuning and 12.2 s for 12.2 CPU-s without (``benchmarks/core_contention.py``,
-docs/scale.md). Turning it off changes how many threads fill the buffers, not the order of
+busy one on 2 cores, or ``taskset -c 0``) leaves its training thread idle meanwhile: a
+sample-scale cnn_mel fit pinned to one core took 16.8 s of wall time for 12.0 CPU-s with
+autotuning and 12.2 s for 12.2 CPU-s without, and two such fits at once on 2 cores each took
+1.38x their time alone with it and 1.14x without (``benchmarks/core_contention.py``; record:
+benchmarks/results/2026-12-07-keras-input-autotune.md). Turning it off changes how many threads fill the buffers, not the order of
 the elements or their values: the fits are the same, bit for bit (tests/test_tf_input.py).
 
 Keras has no setting for its pipelines' tf.data options: each adapter's ``get_tf_dataset`` is
