@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 import pandas as pd
+from task_stream import busy_spans  # benchmarks/ is on the path when this runs as a script
 
 
 def worker_gaps(log: pd.DataFrame, min_gap: float = 2.0) -> tuple[list[dict], dict[str, float], float]:
@@ -21,15 +22,16 @@ def worker_gaps(log: pd.DataFrame, min_gap: float = 2.0) -> tuple[list[dict], di
     log["end_s"] = log["start_s"] + log["wall_s"]
     span = float(log["end_s"].max())
     gaps, idle = [], {}
-    for worker, tasks in log.sort_values("start_s").groupby("worker"):
-        free_from, total = 0.0, 0.0
-        for task in tasks.itertuples():
-            gap = task.start_s - free_from
-            if gap >= min_gap:
-                gaps.append({"worker": str(worker), "from_s": free_from, "to_s": task.start_s, "before": task.node})
-            total += max(gap, 0.0)
-            free_from = max(free_from, task.end_s)
-        idle[str(worker)] = total + span - free_from
+    for worker, tasks in log.groupby("worker"):
+        spans = busy_spans(list(zip(tasks["start_s"], tasks["end_s"], strict=True)))
+        # the stretches without a node: before the first, between spans, after the last
+        free = [(0.0, spans[0][0])] + [(b0, a1) for (_, b0), (a1, _) in zip(spans, spans[1:])]
+        for free_from, until in free:
+            if until - free_from >= min_gap:
+                before = tasks.loc[tasks["start_s"] == until, "node"].iloc[0]
+                gaps.append({"worker": str(worker), "from_s": free_from, "to_s": until, "before": before})
+        idle[str(worker)] = sum(b - a for a, b in free) + span - spans[-1][1]
+    gaps.sort(key=lambda g: (g["worker"], g["from_s"]))
     return gaps, idle, span
 
 
