@@ -438,3 +438,31 @@ def test_every_protocols_splits_run_side_by_side() -> None:
     assert len(pids["holdout"]) == len(pids["fault_filtered"]) == 1
     assert pids["holdout"] != pids["fault_filtered"]
 
+
+
+def _alembic_rows(db: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT COUNT(*) FROM alembic_version").fetchone()[0]
+
+
+def test_the_driver_makes_a_new_tracking_store_before_its_workers_open_it(tmp_path: Path) -> None:
+    import mlflow
+
+    db = tmp_path / "new" / "mlflow.db"
+    db.parent.mkdir()
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{db}")
+    try:
+        out = DaskRunner(n_workers=2, task_log_dir=None).run(_pipeline(), _catalog(tmp_path))
+        assert out["summary"].load()["total"] == sum(n * n for n in range(10)) + 7
+        assert _alembic_rows(db) == 1   # one schema version: made once, not raced
+        other = tmp_path / "other.db"
+        from gtzan_kedro.runners import _ready_store
+
+        assert _ready_store(f"sqlite:///{other}") == f"sqlite:///{other}"
+        assert _alembic_rows(other) == 1      # the tables exist before any worker starts
+        assert _ready_store(None) is None
+    finally:
+        mlflow.set_tracking_uri(before)

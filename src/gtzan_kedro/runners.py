@@ -315,7 +315,7 @@ class DaskRunner(AbstractRunner):
                         package_name=PACKAGE_NAME, project_path=str(Path.cwd()),
                         logging_config=dict(LOGGING) if LOGGING else None,
                         catalog=catalog, memory=memory,
-                        tracking_uri=_tracking_uri(), experiment_id=_experiment_id(),
+                        tracking_uri=_ready_store(_tracking_uri()), experiment_id=_experiment_id(),
                         hook_states=collect_hook_states(plugins))
 
 
@@ -386,6 +386,21 @@ def _tracking_uri() -> str | None:
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
         uri = prefix + str(Path(uri[len(prefix):]).resolve())
+    return uri
+
+
+def _ready_store(uri: str | None) -> str | None:
+    """``uri``, its sqlite file's tables made here first. Each worker opens the store when it
+    sets up its hooks, and two workers opening a new sqlite file at once both run MLflow's
+    migrations: one failed its node with "Online migration expected to match one row" (a
+    fresh clone's test run, where no mlflow.db existed yet)."""
+    if uri and uri.startswith("sqlite:"):
+        try:
+            from mlflow.tracking import MlflowClient
+
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+        except Exception:  # the workers will say what is wrong with the store
+            logger.debug("could not open the tracking store %s", uri, exc_info=True)
     return uri
 
 
