@@ -23,37 +23,47 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
-def _python(_: int) -> None:
-    # pure interpreter work, little memory: the core alone
-    total = 0
-    for i in range(80_000_000):
-        total += i * i % 7
-    assert total > 0
+# each workload: its set-up (imports, data, the CNN's graph tracing), untimed, returning the
+# work to time
 
 
-def _svm(_: int) -> None:
-    # libsvm's kernel loop, as the feature-table SVMs run it (57 features)
+def _python():
+    def work() -> None:   # pure interpreter work, little memory: the core alone
+        total = 0
+        for i in range(80_000_000):
+            total += i * i % 7
+        assert total > 0
+
+    return work
+
+
+def _svm():
     import numpy as np
     from sklearn.svm import SVC
 
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(12000, 57))
-    y = (x[:, 0] + rng.normal(size=12000) > 0).astype(int)
-    SVC(C=10.0, gamma="scale").fit(x, y)
+    def work() -> None:   # libsvm's kernel loop, as the feature-table SVMs run it (57 features)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(12000, 57))
+        y = (x[:, 0] + rng.normal(size=12000) > 0).astype(int)
+        SVC(C=10.0, gamma="scale").fit(x, y)
+
+    return work
 
 
-def _matmul(_: int) -> None:
-    # dense BLAS on one thread, arrays larger than a core's cache
+def _matmul():
     import numpy as np
 
-    a = np.random.default_rng(0).normal(size=(1200, 1200))
-    for _ in range(80):
-        a = a @ a
-        a /= np.abs(a).max()
+    def work() -> None:   # dense BLAS on one thread, arrays larger than a core's cache
+        a = np.random.default_rng(0).normal(size=(1200, 1200))
+        for _ in range(80):
+            a = a @ a
+            a /= np.abs(a).max()
+
+    return work
 
 
-def _cnn(_: int) -> None:
-    # a few training steps of cnn_mel's sample-scale network, one TensorFlow thread
+def _cnn():
+    # two epochs of cnn_mel's sample-scale network on 640 segments, one TensorFlow thread
     os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     import numpy as np
@@ -70,13 +80,12 @@ def _cnn(_: int) -> None:
     y = rng.integers(0, 10, 640)
     model = build_segment_cnn((128, 130, 1), 10, conv_filters=[16, 32, 64, 128], pool_size=2,
                               dense_units=[128], dropout=0.3)
-    model.fit(x[:64], y[:64], epochs=1, batch_size=64, verbose=0)   # graph tracing, untimed
-    _cnn.model, _cnn.data = model, (x, y)
+    model.fit(x[:64], y[:64], epochs=1, batch_size=64, verbose=0)   # graph tracing
 
+    def work() -> None:
+        model.fit(x, y, epochs=2, batch_size=64, verbose=0)
 
-def _cnn_timed() -> None:
-    x, y = _cnn.data
-    _cnn.model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    return work
 
 
 WORK = {"python": _python, "svm": _svm, "matmul": _matmul, "cnn": _cnn}
@@ -85,17 +94,10 @@ WORK = {"python": _python, "svm": _svm, "matmul": _matmul, "cnn": _cnn}
 def _child(name: str, start, out, core) -> None:
     if core is not None:   # --pin: this process and its threads on one core only
         os.sched_setaffinity(0, {core})
-    # set-up (imports, the CNN's tracing) before the start line, so only the work is timed
-    if name == "cnn":
-        _cnn(0)
-        run = _cnn_timed
-    else:
-        if name == "svm":
-            import sklearn.svm  # noqa: F401
-        run = lambda: WORK[name](0)  # noqa: E731
+    work = WORK[name]()   # set-up before the start line, so only the work is timed
     start.wait()
     wall, cpu = time.perf_counter(), time.process_time()
-    run()
+    work()
     out.put((time.perf_counter() - wall, time.process_time() - cpu))
 
 

@@ -31,7 +31,6 @@ def worker_gaps(log: pd.DataFrame, min_gap: float = 2.0) -> tuple[list[dict], di
                 before = tasks.loc[tasks["start_s"] == until, "node"].iloc[0]
                 gaps.append({"worker": str(worker), "from_s": free_from, "to_s": until, "before": before})
         idle[str(worker)] = sum(b - a for a, b in free) + span - spans[-1][1]
-    gaps.sort(key=lambda g: (g["worker"], g["from_s"]))
     return gaps, idle, span
 
 

@@ -439,7 +439,6 @@ def test_every_protocols_splits_run_side_by_side() -> None:
     assert pids["holdout"] != pids["fault_filtered"]
 
 
-
 def _alembic_rows(db: Path) -> int:
     import sqlite3
 

@@ -120,7 +120,7 @@ def map_tasks(fn: Callable[[T], R], items: Sequence[T], *, label: str = "task",
         logger.info("%s: %d split(s) submitted to the cluster", label, len(futures))
         index = {future.key: i for i, future in enumerate(futures)}
         done: dict[int, R] = {}
-        in_order = 0   # results[:in_order] have had their on_result
+        in_order = 0   # items[:in_order] have had their on_result
         try:
             for future in as_completed(futures):
                 i = index[future.key]

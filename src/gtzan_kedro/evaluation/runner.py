@@ -97,9 +97,9 @@ def run_protocol(fit_predict: Callable[[Split], SplitPrediction | np.ndarray] | 
     ``as_tasks`` lets the splits run as tasks of the Dask cluster this node runs on
     (:func:`gtzan_kedro.cluster.map_tasks`; ``fit_predict`` must then be picklable and seed
     each fit itself); ``on_split_done(split, prediction)`` is called here as each split
-    finishes, in the order they finish. ``fitted``: the splits' ``(prediction, fit seconds)`` already computed (by
-    :func:`fit_splits` over several protocols at once), to score only (``fit_predict`` is then
-    not called and may be None).
+    finishes, in the order they finish. ``fitted``: the splits' ``(prediction, fit seconds)``
+    already computed (by :func:`fit_splits` over several protocols at once), to score only
+    (``fit_predict`` is then not called and may be None).
     """
     y = np.asarray(y, dtype=object)
     classes = np.asarray(classes, dtype=object)

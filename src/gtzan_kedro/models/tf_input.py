@@ -9,8 +9,9 @@ busy one on 2 cores, or ``taskset -c 0``) leaves its training thread idle meanwh
 sample-scale cnn_mel fit pinned to one core took 16.8 s of wall time for 12.0 CPU-s with
 autotuning and 12.2 s for 12.2 CPU-s without, and two such fits at once on 2 cores each took
 1.38x their time alone with it and 1.14x without (``benchmarks/core_contention.py``; record:
-benchmarks/results/2026-12-07-keras-input-autotune.md). Turning it off changes how many threads fill the buffers, not the order of
-the elements or their values: the fits are the same, bit for bit (tests/test_tf_input.py).
+benchmarks/results/2026-12-07-keras-input-autotune.md). Turning it off changes how many
+threads fill the buffers, not the order of the elements or their values: the fits are the
+same, bit for bit (tests/models/test_tf_input.py).
 
 Keras has no setting for its pipelines' tf.data options: each adapter's ``get_tf_dataset`` is
 wrapped here to set them on what it returns.
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _DONE = False
-_MARK = "_gtzan_without_autotune"
 
 
 def _options():
@@ -41,10 +41,8 @@ def _options():
 def _wrapped(get_tf_dataset):
     @functools.wraps(get_tf_dataset)
     def get_tf_dataset_without_autotune(self: Any):
-        dataset = get_tf_dataset(self)
-        return dataset.with_options(_options())
+        return get_tf_dataset(self).with_options(_options())
 
-    setattr(get_tf_dataset_without_autotune, _MARK, True)
     return get_tf_dataset_without_autotune
 
 
@@ -66,8 +64,8 @@ def without_autotune() -> bool:
                          "options stay")
             return False
         for cls in _subclasses(data_adapter.DataAdapter):
-            method = cls.__dict__.get("get_tf_dataset")
-            if method is not None and not getattr(method, _MARK, False):
+            method = cls.__dict__.get("get_tf_dataset")   # where a class defines its own
+            if method is not None:
                 cls.get_tf_dataset = _wrapped(method)
         _DONE = True
         return True
