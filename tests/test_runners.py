@@ -297,6 +297,27 @@ def test_a_worker_is_set_up_as_the_driver(tmp_path: Path, monkeypatch) -> None:
     assert alive == []
 
 
+def _worker_monitors(_: int) -> dict:
+    import dask
+    from distributed import get_worker
+
+    worker = get_worker()
+    return {"callbacks": sorted(worker.periodic_callbacks),
+            "tick": dask.config.get("distributed.admin.tick.interval"),
+            "memory": dask.config.get("distributed.worker.memory.monitor-interval")}
+
+
+def test_a_local_cluster_runs_without_dask_s_profiler_and_with_slower_monitors() -> None:
+    # at Dask's defaults the monitors of an idle 2-worker cluster took a tenth of a core
+    out = DaskRunner(n_workers=1, task_log_dir=None).run(
+        Pipeline([node(_worker_monitors, "x", "monitors", name="monitors")]),
+        DataCatalog(datasets={"x": MemoryDataset(0)}))
+    monitors = out["monitors"].load()
+    assert "heartbeat" in monitors["callbacks"]       # the worker's own callbacks are listed
+    assert "profile" not in monitors["callbacks"]     # Dask's default samples stacks every 10 ms
+    assert (monitors["tick"], monitors["memory"]) == ("1s", "1s")
+
+
 def _mlp_rows(seed: int) -> pd.DataFrame:
     """A Keras MLP scored on 4 holdouts of a small two-genre table (its splits as tasks when
     this runs on a cluster), the rows with full precision."""

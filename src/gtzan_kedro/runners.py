@@ -61,6 +61,16 @@ logger = logging.getLogger(__name__)
 NODE_RESOURCE = "node"
 # how often the driver, waiting for a node to finish, looks for nodes whose worker was lost
 LOST_WORKER_POLL_S = 5.0
+# Dask's periodic monitors, on a LocalCluster: its statistical profiler samples every thread's
+# stack every 10 ms, the event loops tick every 20 ms, the system monitor polls psutil every
+# 500 ms and each nanny the worker's memory every 100 ms. A 2-worker cluster doing nothing spent
+# 3.2 CPU-s per 30 s on them (0.44 with these), a tenth of a core taken from the nodes
+# (benchmarks/results/2026-12-07-dask-monitors.md). The memory limit is still enforced, once a
+# second; nothing here reads the profiles (no dashboard).
+QUIET_MONITORS = {"distributed.worker.profile.enabled": False,
+                  "distributed.admin.tick.interval": "1s",
+                  "distributed.admin.system-monitor.interval": "5s",
+                  "distributed.worker.memory.monitor-interval": "1s"}
 TASK_COLUMNS = ["run_id", "node", "namespace", "worker", "host", "started", "wall_s", "cpu_s",
                 "peak_rss_mb", "status"]
 STREAM_COLUMNS = ["run_id", "key", "group", "worker", "action", "start_s", "stop_s"]
@@ -132,7 +142,7 @@ class DaskRunner(AbstractRunner):
         # queued splits (gtzan_kedro.cluster.submit_queued) go only to a worker with a free
         # thread; at Dask's default 1.1 a one-thread worker busy with a node also takes one.
         # Processes, not threads: Keras' global seeds and MLflow's run stack are per process
-        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0, **QUIET_MONITORS}):
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=self._threads,
                                    processes=True, resources={NODE_RESOURCE: 1},
                                    memory_limit=self._memory_limit, dashboard_address=None,
