@@ -14,7 +14,7 @@ CONF = Path(__file__).resolve().parents[1] / "conf"
 # the only files conf/gpu changes (conf/gpu/README.md's table), and the only keys in them
 GPU_ONLY = {"parameters_runtime.yml"}
 CHANGED = {"parameters_image_models.yml", "parameters_multimodal.yml", "parameters_audio_models.yml",
-           "parameters_embeddings.yml"}
+           "parameters_embeddings.yml", "parameters_reporting.yml"}
 
 
 def _yaml(path: Path) -> dict:
@@ -76,6 +76,8 @@ def test_gpu_changes_only_holdouts_epochs_and_transfer_mode():
     probes = [_without(_yaml(CONF / env / "parameters_embeddings.yml"),
                        [("embedding_probes", "evaluation", "n_splits")]) for env in ("gtzan", "gpu")]
     assert probes[0] == probes[1]
+    hints = [_yaml(CONF / env / "parameters_reporting.yml")["reporting"] for env in ("gtzan", "gpu")]
+    assert hints == [{"run_env": "gtzan"}, {"run_env": "gpu"}]
 
 
 def test_cpu_profile_cuts_are_the_documented_ones_and_gpu_restores_them():

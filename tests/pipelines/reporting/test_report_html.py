@@ -133,6 +133,22 @@ def test_missing_inputs_say_not_run_yet_instead_of_failing():
     assert "kedro run --pipeline pm25_forecast" in page.sections["pm25"]
 
 
+@pytest.mark.parametrize("env", ["gtzan", "gpu"])
+def test_the_run_hints_name_the_config_env_the_report_was_written_in(env):
+    run_env = yaml.safe_load((REPO_ROOT / f"conf/{env}/parameters_reporting.yml").read_text())["reporting"]["run_env"]
+    assert run_env == env
+    empty = pd.DataFrame(columns=comparison().columns)
+    text = build_report(comparison=empty, leakage=leakage_table(empty), figures=None, pm25_metrics=None,
+                        feature_scores=None, feature_scores_3s=None, selected_features=None,
+                        selected_features_3s=None, params={**PARAMS, "run_env": run_env})
+    page = Page(text)
+    for section, pipeline in [("comparison", "audio_models_30s"), ("leakage", "audio_models_3s"),
+                              ("pm25", "pm25_forecast"), ("features", "feature_selection")]:
+        assert f"kedro run --env {env} --pipeline {pipeline}" in page.sections[section], section
+    assert f"kedro run --env {env} --pipeline reporting" in text
+    assert "kedro run --pipeline" not in text
+
+
 def test_a_best_model_without_a_saved_confusion_matrix_is_said_so():
     inputs = all_inputs()
     del inputs["figures"]["audio_models_30s/random_forest/confusion_holdout"]

@@ -126,14 +126,16 @@ def _png(figures: Mapping[str, Callable[[], Any]] | None, key: str) -> bytes | N
         return None
 
 
-def _run(pipeline: str) -> str:
-    return f"<code>kedro run --pipeline {html.escape(pipeline)}</code>"
+def _run(pipeline: str, env: str | None = None) -> str:
+    """The command that writes a missing section, in the config env this report was run with."""
+    where = f" --env {html.escape(str(env))}" if env else ""
+    return f"<code>kedro run{where} --pipeline {html.escape(pipeline)}</code>"
 
 
-def _comparison_section(comparison: pd.DataFrame, groups: RowGroups | None) -> str:
+def _comparison_section(comparison: pd.DataFrame, groups: RowGroups | None, env: str | None = None) -> str:
     if comparison.empty:
         return rp.missing(f"Model comparison: {rp.NOT_RUN_YET}. No model pipeline has written rows to "
-                          f"model_comparison.csv; run {_run('audio_models_30s')} (or any model pipeline).")
+                          f"model_comparison.csv; run {_run('audio_models_30s', env)} (or any model pipeline).")
     leaky = sorted(set(comparison["protocol"].astype(str)) & set(INFLATED_PROTOCOLS))
     inflated = (f" The hatched column ({', '.join(leaky)}) is inflated: segments of one track land on "
                 "both sides of the split." if leaky else "")
@@ -170,21 +172,21 @@ def _best_section(comparison: pd.DataFrame, figures, confusion_paths: list[str])
     return '<div class="figure-row">' + "\n".join(parts) + "</div>"
 
 
-def _leakage_section(leakage: pd.DataFrame) -> str:
+def _leakage_section(leakage: pd.DataFrame, env: str | None = None) -> str:
     if leakage is None or leakage.empty:
         return rp.missing(f"Leakage: {rp.NOT_RUN_YET}. No model is scored on both holdout and "
-                          f"leaky_segments; run {_run('audio_models_3s')}.")
+                          f"leaky_segments; run {_run('audio_models_3s', env)}.")
     return "\n".join([rp.img(rp.figure_png(leakage_chart(leakage)), "leakage chart"),
                       rp.table_html(leakage)])
 
 
-def _pm25_section(metrics: pd.DataFrame | None, figures, plots: list[str]) -> str:
+def _pm25_section(metrics: pd.DataFrame | None, figures, plots: list[str], env: str | None = None) -> str:
     pngs = {key: _png(figures, key) for key in plots}
     if metrics is None and not any(pngs.values()):
-        return rp.missing(f"PM2.5 forecasting: {rp.NOT_RUN_YET}. Run {_run('pm25_forecast')}.")
+        return rp.missing(f"PM2.5 forecasting: {rp.NOT_RUN_YET}. Run {_run('pm25_forecast', env)}.")
     parts = []
     if metrics is None:
-        parts.append(rp.missing(f"pm25_metrics.csv: {rp.NOT_RUN_YET}; run {_run('pm25_forecast')}."))
+        parts.append(rp.missing(f"pm25_metrics.csv: {rp.NOT_RUN_YET}; run {_run('pm25_forecast', env)}."))
     else:
         parts.append("<h3>Test metrics (skill: 1 - RMSE / persistence RMSE)</h3>")
         if {"horizon_h", "rmse"} <= set(metrics.columns):
@@ -197,18 +199,18 @@ def _pm25_section(metrics: pd.DataFrame | None, figures, plots: list[str]) -> st
             parts.append(rp.table_html(metrics))
     for key, png in pngs.items():
         parts.append(rp.img(png, key) if png else
-                     rp.missing(f"{html.escape(key)}.png: {rp.NOT_RUN_YET}; run {_run('pm25_forecast')}."))
+                     rp.missing(f"{html.escape(key)}.png: {rp.NOT_RUN_YET}; run {_run('pm25_forecast', env)}."))
     return "\n".join(parts)
 
 
 def _feature_section(scores: Mapping[str, pd.DataFrame | None], selected: Mapping[str, dict | None],
-                     top: int) -> str:
+                     top: int, env: str | None = None) -> str:
     parts = []
     for table, frame in scores.items():
         parts.append(f"<h3>{html.escape(table)} table</h3>")
         if frame is None or frame.empty:
             parts.append(rp.missing(f"Feature selection on the {html.escape(table)} table: {rp.NOT_RUN_YET}. "
-                                    f"Run {_run('feature_selection')}."))
+                                    f"Run {_run('feature_selection', env)}."))
             continue
         chosen = selected.get(table) or {}
         keep = set(chosen.get("features") or [])
@@ -261,20 +263,22 @@ def build_report(comparison: pd.DataFrame, leakage: pd.DataFrame | None,
     ``sample_manifest`` (the synthetic corpus's, None when absent): the page then says first
     that its genre rows come from generated audio."""
     comparison = comparison if comparison is not None else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    env = params.get("run_env")
     sections = [
-        rp.Section("comparison", "Model comparison", _comparison_section(comparison, groups)),
+        rp.Section("comparison", "Model comparison", _comparison_section(comparison, groups, env)),
         rp.Section("best", "Best model per protocol",
                    _best_section(comparison, figures, list(params["confusion_matrix_paths"]))),
         rp.Section("leakage", "Leakage: random segment split vs track-grouped holdout",
-                   _leakage_section(leakage)),
-        rp.Section("pm25", "PM2.5 forecasting", _pm25_section(pm25_metrics, figures, list(params["pm25_plots"]))),
+                   _leakage_section(leakage, env)),
+        rp.Section("pm25", "PM2.5 forecasting", _pm25_section(pm25_metrics, figures, list(params["pm25_plots"]), env)),
         rp.Section("features", "Feature selection",
                    _feature_section({"30-s": feature_scores, "3-s": feature_scores_3s},
                                     {"30-s": selected_features, "3-s": selected_features_3s},
-                                    int(params.get("top_features", 10)))),
+                                    int(params.get("top_features", 10)), env)),
         rp.Section("explore", "Explore further: kedro-viz and MLflow", _EXPLORE),
     ]
     written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    intro = rp.paragraph(f"Written {written} by the reporting pipeline (kedro run --pipeline reporting) "
+    where = f" --env {env}" if env else ""
+    intro = rp.paragraph(f"Written {written} by the reporting pipeline (kedro run{where} --pipeline reporting) "
                          "from data/08_reporting.", "note") + _data_note(sample_manifest)
     return rp.page("gtzan-kedro: what the last run found", intro, sections)
