@@ -318,6 +318,39 @@ def test_a_local_cluster_runs_without_dask_s_profiler_and_with_slower_monitors()
     assert (monitors["tick"], monitors["memory"]) == ("1s", "1s")
 
 
+class _MarkAtTeardown:
+    """Touches ``path`` when the interpreter's teardown collects it (os kept: builtins go first)."""
+
+    def __init__(self, path: str):
+        self.path, self.os = path, os
+
+    def __del__(self):
+        self.os.close(self.os.open(self.path, self.os.O_CREAT | self.os.O_WRONLY))
+
+
+def _leave_exit_markers(folder: str) -> int:
+    import atexit
+    import sys
+
+    pid = os.getpid()
+    # as MLflow or joblib would: a handler registered by a task, after the worker started
+    atexit.register(lambda: Path(folder, f"atexit-{pid}").touch())
+    sys.modules["json"]._gtzan_teardown_probe = _MarkAtTeardown(f"{folder}/teardown-{pid}")
+    return pid
+
+
+def test_a_closed_worker_runs_the_tasks_exit_handlers_and_skips_the_interpreter_teardown(tmp_path) -> None:
+    # over 4 s of teardown after TensorFlow fits: the nanny killed each worker at the end of
+    # every run ("Worker process still alive after 4.0 seconds, killing") and the run waited
+    out = DaskRunner(n_workers=1, task_log_dir=None).run(
+        Pipeline([node(_leave_exit_markers, "folder", "pid", name="markers")]),
+        DataCatalog(datasets={"folder": MemoryDataset(str(tmp_path))}))
+    pid = out["pid"].load()
+    assert pid != os.getpid()
+    assert (tmp_path / f"atexit-{pid}").exists()          # the task's exit handler ran
+    assert not (tmp_path / f"teardown-{pid}").exists()    # the teardown did not
+
+
 def _mlp_rows(seed: int) -> pd.DataFrame:
     """A Keras MLP scored on 4 holdouts of a small two-genre table (its splits as tasks when
     this runs on a cluster), the rows with full precision."""

@@ -131,6 +131,8 @@ class DaskRunner(AbstractRunner):
         import dask
         from distributed import Client, LocalCluster
 
+        from gtzan_kedro.worker_exit import exit_workers_without_teardown
+
         if self._address:
             client = Client(self._address, timeout="30s")
             self._logger.info("Dask scheduler %s: %d worker(s)", self._address,
@@ -149,7 +151,9 @@ class DaskRunner(AbstractRunner):
                                    silence_logs=logging.WARNING)
         self._logger.info("Dask LocalCluster: %d process worker(s) x %d thread(s)", n_workers,
                           self._threads)
-        return Client(cluster), cluster
+        client = Client(cluster)
+        exit_workers_without_teardown(client)
+        return client, cluster
 
     def _run(self, pipeline: Pipeline, catalog: DataCatalog, hook_manager=None,
              run_id: str | None = None) -> None:

@@ -176,6 +176,7 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
     from distributed import Client, LocalCluster
 
     from gtzan_kedro.cluster import workers_as_this_process
+    from gtzan_kedro.worker_exit import exit_workers_without_teardown
 
     cluster = None
     if address:
@@ -185,6 +186,7 @@ def _run_dask(tasks: list, params: dict[str, Any], writers: dict[str, StreamedPa
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
+        exit_workers_without_teardown(client)
     try:
         yield from _dask_results(client, tasks, params, writers)
     finally:
