@@ -126,10 +126,13 @@ def _png(figures: Mapping[str, Callable[[], Any]] | None, key: str) -> bytes | N
         return None
 
 
+def _command(pipeline: str, env: str | None = None) -> str:
+    """The command that runs ``pipeline`` in the config env this report was written in."""
+    return f"kedro run{f' --env {env}' if env else ''} --pipeline {pipeline}"
+
+
 def _run(pipeline: str, env: str | None = None) -> str:
-    """The command that writes a missing section, in the config env this report was run with."""
-    where = f" --env {html.escape(str(env))}" if env else ""
-    return f"<code>kedro run{where} --pipeline {html.escape(pipeline)}</code>"
+    return f"<code>{html.escape(_command(pipeline, env))}</code>"
 
 
 def _comparison_section(comparison: pd.DataFrame, groups: RowGroups | None, env: str | None = None) -> str:
@@ -278,7 +281,6 @@ def build_report(comparison: pd.DataFrame, leakage: pd.DataFrame | None,
         rp.Section("explore", "Explore further: kedro-viz and MLflow", _EXPLORE),
     ]
     written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    where = f" --env {env}" if env else ""
-    intro = rp.paragraph(f"Written {written} by the reporting pipeline (kedro run{where} --pipeline reporting) "
+    intro = rp.paragraph(f"Written {written} by the reporting pipeline ({_command('reporting', env)}) "
                          "from data/08_reporting.", "note") + _data_note(sample_manifest)
     return rp.page("gtzan-kedro: what the last run found", intro, sections)
